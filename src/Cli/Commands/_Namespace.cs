@@ -1,0 +1,1 @@
+namespace FedRad.Cli.Commands;
