@@ -4,5 +4,8 @@ using FedRad.Cli.Commands;
 // `fedrad`: one entry point for every role. Each command lives in Commands/ and
 // registers itself here with one line.
 var root = new RootCommand("FedRad: federated learning for PET/CT and SPECT/CT radiomics");
-// Commands are added below, one line each.
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(CoordinatorCommand.Create());
+root.Subcommands.Add(SiteCommand.Create());
+root.Subcommands.Add(StudyCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using FedRad.Coordinator.Hosting;
+
+namespace FedRad.Cli.Commands;
+
+/// <summary>`fedrad coordinator`: runs the coordinator (gRPC endpoint + Orleans silo) until stopped.</summary>
+public static class CoordinatorCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls") { Description = "gRPC listen address (HTTP/2)", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
+        var siloPort = new Option<int>("--silo-port") { Description = "Orleans silo port", DefaultValueFactory = _ => 11111 };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "Orleans gateway port", DefaultValueFactory = _ => 30000 };
+        var audit = new Option<string>("--audit-log") { Description = "JSON-lines audit log of lifecycle events", DefaultValueFactory = _ => "fedrad-audit.jsonl" };
+        var blobs = new Option<string>("--blob-dir") { Description = "folder of the model blob store (default: in memory)", DefaultValueFactory = _ => "" };
+        var rabbit = new Option<string?>("--rabbitmq") { Description = "publish lifecycle events through this RabbitMQ broker (amqp://user:pass@host:port/vhost) instead of in memory" };
+        var serviceId = new Option<string>("--service-id") { Description = "deployment name (Orleans service id, queue prefix)", DefaultValueFactory = _ => "fedrad" };
+
+        var command = new Command("coordinator", "Run the consortium coordinator") { urls, siloPort, gatewayPort, audit, blobs, rabbit, serviceId };
+        command.SetAction(async (parse, ct) =>
+        {
+            var rabbitUri = parse.GetValue(rabbit);
+            var options = new CoordinatorOptions
+            {
+                Urls = parse.GetValue(urls)!,
+                SiloPort = parse.GetValue(siloPort),
+                GatewayPort = parse.GetValue(gatewayPort),
+                AuditLogPath = parse.GetValue(audit)!,
+                BlobDirectory = parse.GetValue(blobs)!,
+                ServiceId = parse.GetValue(serviceId)!,
+                Messaging = rabbitUri is null
+                    ? new MessagingOptions()
+                    : new MessagingOptions { Transport = "RabbitMq", RabbitMqUri = rabbitUri },
+            };
+            var app = CoordinatorHost.Build(options);
+            await app.StartAsync(ct);
+            Console.WriteLine($"coordinator listening on {CoordinatorHost.BoundAddress(app)}");
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using FedRad.SiteAgent.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace FedRad.Cli.Commands;
+
+/// <summary>`fedrad site`: runs a hospital's site agent until stopped.</summary>
+public static class SiteCommand
+{
+    public static Command Create()
+    {
+        var coordinator = new Option<string>("--coordinator") { Description = "coordinator gRPC address", Required = true };
+        var siteId = new Option<string>("--site-id") { Description = "this site's id", Required = true };
+        var data = new Option<string>("--data") { Description = "folder holding the site's cohort.csv", Required = true };
+        var minCohort = new Option<int>("--min-cohort") { Description = "refuse any result computed from fewer patients", DefaultValueFactory = _ => 5 };
+
+        var command = new Command("site", "Run a site agent") { coordinator, siteId, data, minCohort };
+        command.SetAction(async (parse, ct) =>
+        {
+            var host = SiteAgentHost.Build(new SiteAgentOptions
+            {
+                CoordinatorUrl = parse.GetValue(coordinator)!,
+                SiteId = parse.GetValue(siteId)!,
+                DataDirectory = parse.GetValue(data)!,
+                MinCohortSize = parse.GetValue(minCohort),
+            });
+            await host.RunAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+}

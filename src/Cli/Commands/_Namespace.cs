@@ -1,1 +1,0 @@
-namespace FedRad.Cli.Commands;

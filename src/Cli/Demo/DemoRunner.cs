@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using FedRad.Cli.Commands;
+using FedRad.Cli.Infrastructure;
+using FedRad.Cli.Reports;
+using FedRad.Coordinator.Hosting;
+using FedRad.Learning.Synthetic;
+using FedRad.Protocol.V1;
+using FedRad.SiteAgent.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace FedRad.Cli.Demo;
+
+/// <summary>
+/// The embedded demo: synthetic site cohorts, one coordinator and N site agents in this process,
+/// talking gRPC over loopback exactly as separate machines would.
+/// </summary>
+public sealed class DemoRunner(int sites, int rounds, string outDir)
+{
+    public async Task<StudyReport> Run(CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        Directory.CreateDirectory(outDir);
+        var logs = new FileLoggerProvider(Path.Combine(outDir, "logs", "demo.log"), LogLevel.Information);
+        void Logging(ILoggingBuilder b)
+        {
+            b.ClearProviders();
+            b.AddProvider(logs);
+            b.SetMinimumLevel(LogLevel.Information);
+            b.AddFilter("Orleans", LogLevel.Warning);
+            b.AddFilter("Microsoft", LogLevel.Warning);
+            b.AddFilter("MassTransit", LogLevel.Warning);
+        }
+
+        var profiles = SyntheticCohort.Profiles(sites);
+        var siteDirs = profiles.ToDictionary(p => p.SiteId, p => Path.Combine(outDir, "sites", p.SiteId));
+        foreach (var p in profiles) SyntheticCohort.WriteSite(p, siteDirs[p.SiteId]);
+        AnsiConsole.MarkupLine($"[grey]synthetic cohorts:[/] {string.Join(", ", profiles.Select(p => $"{p.SiteId} (n={p.Patients}, prevalence {p.Prevalence:P0})"))}");
+
+        var auditPath = Path.Combine(outDir, "audit.jsonl");
+        if (File.Exists(auditPath)) File.Delete(auditPath);
+        var coordinator = CoordinatorHost.Build(new CoordinatorOptions
+        {
+            Urls = "http://127.0.0.1:0",
+            SiloPort = FreePort.Next(),
+            GatewayPort = FreePort.Next(),
+            AuditLogPath = auditPath,
+            ServiceId = "fedrad-demo",
+        }, Logging);
+        await coordinator.StartAsync(ct);
+        var url = CoordinatorHost.BoundAddress(coordinator);
+        AnsiConsole.MarkupLine($"[grey]coordinator:[/] {url}");
+
+        var agents = profiles.Select(p => SiteAgentHost.Build(new SiteAgentOptions
+        {
+            CoordinatorUrl = url,
+            SiteId = p.SiteId,
+            DataDirectory = siteDirs[p.SiteId],
+        }, Logging)).ToList();
+        foreach (var agent in agents) await agent.StartAsync(ct);
+
+        try
+        {
+            using var admin = new AdminChannel(url);
+            await WaitForSites(admin.Client, sites, ct);
+            var spec = new StudySpec
+            {
+                StudyId = "demo",
+                Model = "logreg",
+                LabelColumn = SyntheticCohort.LabelColumn,
+                Rounds = rounds,
+                MinSites = Math.Max(1, sites - 1),
+                RoundTimeoutSeconds = 30,
+                Strategy = "fedavg",
+                Training = new TrainingConfig { LocalEpochs = 3, LearningRate = 0.1, L2 = 1e-3, BatchSize = 32, Seed = 7 },
+            };
+            spec.FeatureNames.AddRange(SyntheticCohort.FeatureNames);
+            await admin.Client.CreateStudyAsync(new CreateStudyRequest { Spec = spec }, cancellationToken: ct);
+            await admin.Client.StartStudyAsync(new StudyRef { StudyId = spec.StudyId }, cancellationToken: ct);
+
+            var status = await Watch(admin.Client, spec, ct);
+            var report = StudyReport.From(status, clock.Elapsed.TotalSeconds);
+            report.Write(Path.Combine(outDir, "report.json"));
+            StudyCommand.Print(status);
+            AnsiConsole.MarkupLine($"[green]report:[/] {Path.Combine(outDir, "report.json")}   [grey]audit log:[/] {auditPath}   [grey]{report.DurationSeconds:F1} s[/]");
+            return report;
+        }
+        finally
+        {
+            foreach (var agent in agents) await agent.StopAsync(CancellationToken.None);
+            await coordinator.StopAsync(CancellationToken.None);
+            logs.Dispose();
+        }
+    }
+
+    private static async Task WaitForSites(AdminService.AdminServiceClient admin, int expected, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await admin.ListSitesAsync(new ListSitesRequest(), cancellationToken: ct)).Sites.Count < expected)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"fewer than {expected} sites registered within 30 s");
+            await Task.Delay(50, ct);
+        }
+    }
+
+    /// <summary>Polls the study and shows one progress bar for the rounds.</summary>
+    private static async Task<StudyStatus> Watch(AdminService.AdminServiceClient admin, StudySpec spec, CancellationToken ct)
+    {
+        StudyStatus status = null!;
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var bar = ctx.AddTask("federated rounds", maxValue: spec.Rounds + 1);
+                while (true)
+                {
+                    status = await admin.GetStudyAsync(new StudyRef { StudyId = spec.StudyId }, cancellationToken: ct);
+                    var closed = status.Rounds.Count(r => r.State != "open");
+                    var last = status.Rounds.LastOrDefault(r => r.Kind == TaskKind.Train && r.State == "completed");
+                    bar.Value = closed;
+                    bar.Description = last is null ? "federated rounds" : $"round {last.Round}/{spec.Rounds}  loss {last.Loss:F4}";
+                    if (status.State is StudyState.Completed or StudyState.Failed) break;
+                    await Task.Delay(100, ct);
+                }
+                bar.Value = bar.MaxValue;
+            });
+        return status;
+    }
+}

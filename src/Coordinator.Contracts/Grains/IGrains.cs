@@ -1,0 +1,47 @@
+using FedRad.Coordinator.Contracts.Model;
+using Orleans.Concurrency;
+
+namespace FedRad.Coordinator.Contracts.Grains;
+
+/// <summary>One hospital site: registration, liveness and the tasks waiting for it. Key: site id.</summary>
+public interface ISiteGrain : IGrainWithStringKey
+{
+    Task<SiteView> Register(string agentVersion, IReadOnlyList<string> capabilities);
+    Task Heartbeat();
+    [AlwaysInterleave] Task<SiteView> GetView();
+    Task AssignTask(SiteTaskInfo task);
+    Task RemoveTask(string taskId);
+    [AlwaysInterleave] Task<IReadOnlyList<SiteTaskInfo>> GetPendingTasks();
+}
+
+/// <summary>The list of every site that ever registered. Single instance, key 0.</summary>
+public interface ISiteDirectoryGrain : IGrainWithIntegerKey
+{
+    Task Add(string siteId);
+    [AlwaysInterleave] Task<IReadOnlyList<string>> List();
+}
+
+/// <summary>A study: its definition, enrolled sites and round history; drives rounds one after another. Key: study id.</summary>
+public interface IStudyGrain : IGrainWithStringKey
+{
+    Task<StudyView> Create(StudyDefinition definition);
+    Task<StudyView> Start();
+    [AlwaysInterleave] Task<StudyView> GetView();
+    /// <summary>Called by the round grain when a round completes or fails.</summary>
+    Task OnRoundClosed(RoundView round);
+}
+
+/// <summary>
+/// One round of one study: selected sites, deadline, quorum, and the streaming aggregate of the
+/// updates received so far (memory of one model, whatever the number of sites). Key: "{study}/{round}".
+/// </summary>
+public interface IRoundGrain : IGrainWithStringKey
+{
+    Task Open(RoundPlan plan);
+    Task<SubmitResult> Submit(SiteUpdate update);
+    [AlwaysInterleave] Task<RoundView?> GetView();
+    /// <summary>SHA-256 of the payload accepted from the site in this round, or null.</summary>
+    [AlwaysInterleave] Task<string?> AcceptedPayload(string siteId);
+
+    public static string Key(string studyId, int round) => $"{studyId}/{round}";
+}

@@ -1,0 +1,26 @@
+namespace FedRad.Coordinator.Contracts.Model;
+
+/// <summary>A task waiting for a site, re-sent on every (re)connection until the site answers or the round closes.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.SiteTask")]
+public sealed record SiteTaskInfo
+{
+    [Id(0)] public required string TaskId { get; init; }
+    [Id(1)] public required string StudyId { get; init; }
+    [Id(2)] public required int Round { get; init; }
+    [Id(3)] public required WorkKind Kind { get; init; }
+    [Id(4)] public required ModelRef GlobalModel { get; init; }
+    [Id(5)] public required StudyDefinition Study { get; init; }
+    [Id(6)] public required DateTimeOffset Deadline { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("FedRad.SiteView")]
+public sealed record SiteView
+{
+    [Id(0)] public required string SiteId { get; init; }
+    [Id(1)] public required bool Registered { get; init; }
+    [Id(2)] public string AgentVersion { get; init; } = "";
+    [Id(3)] public IReadOnlyList<string> Capabilities { get; init; } = [];
+    [Id(4)] public DateTimeOffset RegisteredAt { get; init; }
+    [Id(5)] public DateTimeOffset LastHeartbeat { get; init; }
+    [Id(6)] public bool Healthy { get; init; }
+}

@@ -1,0 +1,35 @@
+namespace FedRad.Coordinator.Contracts.Model;
+
+/// <summary>What a consortium coordinator asks for: the model, its inputs, the sites and the round rules.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.StudyDefinition")]
+public sealed record StudyDefinition
+{
+    [Id(0)] public required string StudyId { get; init; }
+    [Id(1)] public string Model { get; init; } = "logreg";
+    [Id(2)] public required IReadOnlyList<string> FeatureNames { get; init; }
+    [Id(3)] public string LabelColumn { get; init; } = "label";
+    [Id(4)] public int Rounds { get; init; } = 10;
+    /// <summary>Empty: every site registered when the study starts.</summary>
+    [Id(5)] public IReadOnlyList<string> SiteIds { get; init; } = [];
+    [Id(6)] public int MinSites { get; init; } = 1;
+    [Id(7)] public int RoundTimeoutSeconds { get; init; } = 60;
+    [Id(8)] public TrainingSettings Training { get; init; } = new();
+    [Id(9)] public string Strategy { get; init; } = "fedavg";
+}
+
+[GenerateSerializer, Immutable, Alias("FedRad.TrainingSettings")]
+public sealed record TrainingSettings
+{
+    [Id(0)] public int LocalEpochs { get; init; } = 5;
+    [Id(1)] public double LearningRate { get; init; } = 0.1;
+    [Id(2)] public double L2 { get; init; } = 0.01;
+    [Id(3)] public int BatchSize { get; init; } = 32;
+    [Id(4)] public ulong Seed { get; init; } = 1;
+}
+
+/// <summary>What a site is asked to do with the global model.</summary>
+public enum WorkKind { Train = 1, Evaluate = 2 }
+
+/// <summary>A content-addressed model payload in the coordinator's blob store.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.ModelRef")]
+public sealed record ModelRef([property: Id(0)] string Sha256, [property: Id(1)] long SizeBytes);

@@ -1,0 +1,124 @@
+using FedRad.Coordinator.Aggregation;
+using FedRad.Coordinator.Contracts.Events;
+using FedRad.Coordinator.Contracts.Grains;
+using FedRad.Coordinator.Contracts.Model;
+using FedRad.Coordinator.Grains.State;
+using FedRad.Coordinator.Storage;
+using FedRad.Coordinator.Studies;
+using FedRad.Learning.Models;
+using FedRad.Shared.Tensors;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+
+namespace FedRad.Coordinator.Grains;
+
+/// <summary>Owns a study's definition and history and opens its rounds one after another.</summary>
+public sealed class StudyGrain(
+    [PersistentState("study", StorageNames.Default)] IPersistentState<StudyGrainState> state,
+    IBlobStore blobs,
+    IBus bus,
+    TimeProvider clock,
+    ILogger<StudyGrain> log) : Grain, IStudyGrain
+{
+    private StudyGrainState S => state.State;
+
+    public async Task<StudyView> Create(StudyDefinition definition)
+    {
+        if (S.Definition is not null) throw new InvalidOperationException($"study '{this.GetPrimaryKeyString()}' already exists");
+        if (definition.StudyId != this.GetPrimaryKeyString()) throw new ArgumentException("study_id does not match the grain key");
+        StudyRules.Validate(definition);
+        S.Definition = definition;
+        S.State = StudyState.Created;
+        await state.WriteStateAsync();
+        log.LogInformation("Study {Study} created: {Model}, {Rounds} rounds, {Features} features", definition.StudyId, definition.Model, definition.Rounds, definition.FeatureNames.Count);
+        return View();
+    }
+
+    public async Task<StudyView> Start()
+    {
+        var def = S.Definition ?? throw new KeyNotFoundException($"study '{this.GetPrimaryKeyString()}' does not exist");
+        if (S.State != StudyState.Created) throw new InvalidOperationException($"study '{def.StudyId}' is {S.State.ToString().ToLowerInvariant()}; only a created study can be started");
+
+        var sites = def.SiteIds.Count > 0 ? def.SiteIds : await GrainFactory.GetGrain<ISiteDirectoryGrain>(0).List();
+        foreach (var site in sites)
+            if (!(await GrainFactory.GetGrain<ISiteGrain>(site).GetView()).Registered)
+                throw new InvalidOperationException($"site '{site}' is not registered");
+        if (sites.Count < def.MinSites)
+            throw new InvalidOperationException($"study needs at least {def.MinSites} sites but {sites.Count} are registered");
+
+        var initial = ModelCatalog.Initial(def.Model, def.FeatureNames.Count);
+        S.CurrentModel = await blobs.Put(TensorCodec.Serialize(initial));
+        S.EnrolledSites = sites.ToList();
+        S.State = StudyState.Running;
+        await state.WriteStateAsync();
+        log.LogInformation("Study {Study} started with sites {Sites}", def.StudyId, string.Join(", ", sites));
+        await OpenRound(1, WorkKind.Train);
+        return View();
+    }
+
+    public Task<StudyView> GetView() => Task.FromResult(View());
+
+    public async Task OnRoundClosed(RoundView round)
+    {
+        var def = S.Definition!;
+        if (S.State != StudyState.Running || round.Round != S.CurrentRound) return; // stale or repeated notification
+        S.ClosedRounds.Add(round);
+
+        if (round.State == RoundState.Failed)
+        {
+            await Finish(StudyState.Failed, $"round {round.Round} failed: {round.CloseReason}");
+            return;
+        }
+        if (round.Kind == WorkKind.Evaluate)
+        {
+            S.Evaluation = round.Evaluation;
+            await Finish(StudyState.Completed, "all rounds completed");
+            return;
+        }
+        S.CurrentModel = round.Result;
+        await state.WriteStateAsync();
+        if (round.Round < def.Rounds) await OpenRound(round.Round + 1, WorkKind.Train);
+        else await OpenRound(round.Round + 1, WorkKind.Evaluate);
+    }
+
+    private async Task OpenRound(int round, WorkKind kind)
+    {
+        var def = S.Definition!;
+        var strategy = Strategies.Get(def.Strategy);
+        var selected = kind == WorkKind.Train ? strategy.SelectSites(S.EnrolledSites, round) : S.EnrolledSites;
+        S.CurrentRound = round;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IRoundGrain>(IRoundGrain.Key(def.StudyId, round)).Open(new RoundPlan
+        {
+            StudyId = def.StudyId,
+            Round = round,
+            Kind = kind,
+            SelectedSites = selected,
+            MinSites = Math.Min(def.MinSites, selected.Count),
+            Deadline = clock.GetUtcNow().AddSeconds(def.RoundTimeoutSeconds),
+            GlobalModel = S.CurrentModel!,
+            Study = def,
+        });
+    }
+
+    private async Task Finish(StudyState final, string reason)
+    {
+        S.State = final;
+        if (final == StudyState.Failed) S.FailureReason = reason;
+        await state.WriteStateAsync();
+        log.LogInformation("Study {Study} {State}: {Reason}", S.Definition!.StudyId, final, reason);
+        await bus.Publish(new StudyCompleted(S.Definition.StudyId, final.ToString(), S.Evaluation?.PooledAuc ?? double.NaN, reason, clock.GetUtcNow()));
+    }
+
+    private StudyView View() => new()
+    {
+        Definition = S.Definition ?? throw new KeyNotFoundException($"study '{this.GetPrimaryKeyString()}' does not exist"),
+        State = S.State,
+        CurrentRound = S.CurrentRound,
+        Rounds = S.ClosedRounds,
+        Evaluation = S.Evaluation,
+        FailureReason = S.FailureReason,
+        FinalModel = S.State == StudyState.Completed ? S.CurrentModel : null,
+        EnrolledSites = S.EnrolledSites,
+    };
+}

@@ -1,0 +1,78 @@
+using FedRad.Coordinator.Events;
+using FedRad.Coordinator.Grains;
+using FedRad.Coordinator.Services;
+using FedRad.Coordinator.Storage;
+using FedRad.Coordinator.Uploads;
+using FedRad.Shared.Transfer;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FedRad.Coordinator.Hosting;
+
+/// <summary>Builds the coordinator process: Kestrel (gRPC over HTTP/2) and an Orleans silo in one host.</summary>
+public static class CoordinatorHost
+{
+    public static WebApplication Build(CoordinatorOptions options, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        if (logging is not null) logging(builder.Logging);
+
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.WebHost.UseUrls(options.Urls);
+        // gRPC without TLS needs HTTP/2 with prior knowledge on the endpoint.
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = TransferLimits.MaxGrpcMessageBytes;
+            o.MaxSendMessageSize = TransferLimits.MaxGrpcMessageBytes;
+        });
+
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+            silo.AddMemoryGrainStorage(StorageNames.Default);
+        });
+
+        builder.Services.AddSingleton<IBlobStore>(string.IsNullOrEmpty(options.BlobDirectory)
+            ? new InMemoryBlobStore()
+            : new FileSystemBlobStore(options.BlobDirectory));
+        builder.Services.AddSingleton<UploadStaging>();
+        builder.Services.AddSingleton(new AuditLogWriter(options.AuditLogPath));
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            // Queues are named per deployment so that two coordinators on one broker do not share consumers.
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(options.ServiceId, false));
+            bus.AddConsumer<AuditConsumer>();
+            if (options.Messaging.Transport.Equals("RabbitMq", StringComparison.OrdinalIgnoreCase))
+                bus.UsingRabbitMq((ctx, cfg) =>
+                {
+                    cfg.Host(new Uri(options.Messaging.RabbitMqUri));
+                    cfg.ConfigureEndpoints(ctx);
+                });
+            else if (options.Messaging.Transport.Equals("InMemory", StringComparison.OrdinalIgnoreCase))
+                bus.UsingInMemory((ctx, cfg) => cfg.ConfigureEndpoints(ctx));
+            else
+                throw new ArgumentException($"Coordinator:Messaging:Transport must be InMemory or RabbitMq, got '{options.Messaging.Transport}'");
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<SiteGrpcService>();
+        app.MapGrpcService<AdminGrpcService>();
+        return app;
+    }
+
+    /// <summary>The address Kestrel actually listens on (resolves port 0 after start).</summary>
+    public static string BoundAddress(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+}

@@ -1,0 +1,219 @@
+using FedRad.Coordinator.Contracts.Grains;
+using FedRad.Coordinator.Contracts.Model;
+using FedRad.Coordinator.Hosting;
+using FedRad.Coordinator.Storage;
+using FedRad.Coordinator.Studies;
+using FedRad.Coordinator.Uploads;
+using FedRad.Protocol.V1;
+using FedRad.Shared.Transfer;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ModelRef = FedRad.Coordinator.Contracts.Model.ModelRef;
+
+namespace FedRad.Coordinator.Services;
+
+/// <summary>
+/// The site-facing gRPC endpoint. Thin: it checks the transport-level shape of each call, moves
+/// bytes in and out of the blob store, and leaves every decision about a round to the grains.
+/// </summary>
+public sealed class SiteGrpcService(
+    IGrainFactory grains,
+    IBlobStore blobs,
+    UploadStaging staging,
+    IOptions<CoordinatorOptions> options,
+    ILogger<SiteGrpcService> log) : SiteService.SiteServiceBase
+{
+    private static readonly TimeSpan TaskPollInterval = TimeSpan.FromMilliseconds(200);
+
+    public override async Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
+    {
+        if (!StudyRules.IdPattern().IsMatch(request.SiteId))
+            throw Fail(StatusCode.InvalidArgument, $"site id '{request.SiteId}' must be 1-64 characters of letters, digits, '.', '_' or '-'");
+        await grains.GetGrain<ISiteGrain>(request.SiteId).Register(request.AgentVersion, request.Capabilities.ToList());
+        log.LogInformation("Site {Site} registered (agent {Version})", request.SiteId, request.AgentVersion);
+        return new RegisterResponse
+        {
+            SiteId = request.SiteId,
+            HeartbeatIntervalSeconds = options.Value.HeartbeatIntervalSeconds,
+            MaxMessageBytes = TransferLimits.MaxGrpcMessageBytes,
+        };
+    }
+
+    public override async Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context)
+    {
+        var site = await RequireRegistered(request.SiteId);
+        await site.Heartbeat();
+        return new HeartbeatResponse { ServerTimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() };
+    }
+
+    public override async Task ReceiveTasks(ReceiveTasksRequest request, IServerStreamWriter<SiteTask> responseStream, ServerCallContext context)
+    {
+        var site = await RequireRegistered(request.SiteId);
+        // Tasks sent on this stream; a task that disappears (answered or withdrawn) may not come back,
+        // but after a reconnection every pending task is sent again.
+        var sent = new HashSet<string>();
+        while (!context.CancellationToken.IsCancellationRequested)
+        {
+            foreach (var task in await site.GetPendingTasks())
+                if (sent.Add(task.TaskId))
+                    await responseStream.WriteAsync(ToMessage(task), context.CancellationToken);
+            try { await Task.Delay(TaskPollInterval, context.CancellationToken); }
+            catch (OperationCanceledException) { break; }
+        }
+    }
+
+    public override async Task DownloadModel(DownloadModelRequest request, IServerStreamWriter<PayloadChunk> responseStream, ServerCallContext context)
+    {
+        await RequireRegistered(request.SiteId);
+        byte[]? data;
+        try { data = await blobs.Get(request.ModelId); }
+        catch (InvalidDataException e)
+        {
+            log.LogError("Model {Model} requested by {Site} is corrupt: {Error}", request.ModelId, request.SiteId, e.Message);
+            throw Fail(StatusCode.DataLoss, $"model '{request.ModelId}' is corrupt in the coordinator's store");
+        }
+        if (data is null) throw Fail(StatusCode.NotFound, $"model '{request.ModelId}' not found");
+        if (request.Offset < 0 || request.Offset > data.Length)
+            throw Fail(StatusCode.OutOfRange, $"offset {request.Offset} is outside model '{request.ModelId}' of {data.Length} bytes");
+        foreach (var (offset, chunk) in Payload.Chunks(data, request.Offset))
+            await responseStream.WriteAsync(new PayloadChunk { Offset = offset, Data = UnsafeByteOperations.UnsafeWrap(chunk), TotalBytes = data.Length }, context.CancellationToken);
+    }
+
+    public override async Task<UploadResponse> UploadResult(IAsyncStreamReader<UploadMessage> requestStream, ServerCallContext context)
+    {
+        if (!await requestStream.MoveNext(context.CancellationToken) || requestStream.Current.BodyCase != UploadMessage.BodyOneofCase.Header)
+            throw Fail(StatusCode.InvalidArgument, "an upload must start with its header");
+        var header = requestStream.Current.Header;
+        await RequireRegistered(header.SiteId);
+        ValidateHeader(header);
+
+        var key = UploadStaging.Key(header.SiteId, header.TaskId, header.Sha256);
+        var entry = staging.GetOrCreate(key, header.TotalBytes);
+        if (entry.TotalBytes != header.TotalBytes)
+            throw Fail(StatusCode.InvalidArgument, $"upload declares {header.TotalBytes} bytes but its earlier part declared {entry.TotalBytes}");
+        if (!await entry.Gate.WaitAsync(TimeSpan.FromSeconds(30), context.CancellationToken))
+            throw Fail(StatusCode.Aborted, "another transfer of this upload is in progress");
+        byte[] payload;
+        try
+        {
+            if (header.ResumeOffset != entry.Received)
+                throw Fail(StatusCode.FailedPrecondition, $"upload resumes at offset {header.ResumeOffset} but the coordinator holds {entry.Received} bytes; resume from {entry.Received}");
+            while (entry.Received < header.TotalBytes && await requestStream.MoveNext(context.CancellationToken))
+            {
+                var msg = requestStream.Current;
+                if (msg.BodyCase != UploadMessage.BodyOneofCase.Chunk)
+                    throw Fail(StatusCode.InvalidArgument, $"expected a payload chunk at offset {entry.Received}, got a second header");
+                var chunk = msg.Chunk;
+                if (chunk.Offset != entry.Received)
+                    throw Fail(StatusCode.InvalidArgument, $"chunk at offset {chunk.Offset}, expected offset {entry.Received}");
+                if (chunk.Data.Length == 0 || chunk.Data.Length > TransferLimits.MaxChunkBytes)
+                    throw Fail(StatusCode.InvalidArgument, $"chunk at offset {chunk.Offset} has {chunk.Data.Length} bytes; chunks carry 1..{TransferLimits.MaxChunkBytes}");
+                if (chunk.Offset + chunk.Data.Length > header.TotalBytes)
+                    throw Fail(StatusCode.InvalidArgument, $"chunk at offset {chunk.Offset} of {chunk.Data.Length} bytes runs past the declared {header.TotalBytes} bytes");
+                chunk.Data.WriteTo(entry.Buffer);
+            }
+            if (entry.Received < header.TotalBytes)
+                throw Fail(StatusCode.Aborted, $"upload incomplete: {entry.Received} of {header.TotalBytes} bytes received; resume from offset {entry.Received}");
+            if (await requestStream.MoveNext(context.CancellationToken))
+                throw Fail(StatusCode.InvalidArgument, $"data after the declared {header.TotalBytes} bytes");
+            payload = entry.Buffer.ToArray();
+            var actual = Payload.Sha256Hex(payload);
+            if (actual != header.Sha256)
+            {
+                staging.Remove(key);
+                throw Fail(StatusCode.DataLoss, $"payload SHA-256 is {actual}, the header says {header.Sha256}; upload again from offset 0");
+            }
+        }
+        finally { entry.Gate.Release(); }
+
+        var stored = await blobs.Put(payload);
+        staging.Remove(key);
+        var round = grains.GetGrain<IRoundGrain>(IRoundGrain.Key(header.StudyId, header.Round));
+        var result = await round.Submit(new SiteUpdate
+        {
+            SiteId = header.SiteId,
+            TaskId = header.TaskId,
+            SampleCount = header.SampleCount,
+            Metrics = header.Metrics.ToDictionary(),
+            Payload = stored,
+        });
+        return result.Outcome switch
+        {
+            SubmitOutcome.Accepted => new UploadResponse { Outcome = UploadResponse.Types.Outcome.Accepted, Message = result.Message },
+            SubmitOutcome.Duplicate => new UploadResponse { Outcome = UploadResponse.Types.Outcome.Duplicate, Message = result.Message },
+            SubmitOutcome.NotSelected => throw Fail(StatusCode.PermissionDenied, result.Message),
+            SubmitOutcome.RoundClosed => throw Fail(StatusCode.FailedPrecondition, result.Message),
+            SubmitOutcome.Conflict => throw Fail(StatusCode.AlreadyExists, result.Message),
+            _ => throw Fail(StatusCode.InvalidArgument, result.Message),
+        };
+    }
+
+    public override async Task<UploadStatusResponse> GetUploadStatus(UploadStatusRequest request, ServerCallContext context)
+    {
+        await RequireRegistered(request.SiteId);
+        var accepted = await grains.GetGrain<IRoundGrain>(IRoundGrain.Key(request.StudyId, request.Round)).AcceptedPayload(request.SiteId);
+        if (accepted is not null && accepted == request.Sha256)
+            return new UploadStatusResponse { Complete = true, ReceivedBytes = -1 };
+        return new UploadStatusResponse { ReceivedBytes = staging.ReceivedBytes(UploadStaging.Key(request.SiteId, request.TaskId, request.Sha256)) };
+    }
+
+    private void ValidateHeader(UploadHeader h)
+    {
+        if (string.IsNullOrEmpty(h.StudyId) || h.Round < 1 || string.IsNullOrEmpty(h.TaskId))
+            throw Fail(StatusCode.InvalidArgument, "upload header needs study_id, round >= 1 and task_id");
+        if (h.SampleCount <= 0)
+            throw Fail(StatusCode.InvalidArgument, $"sample_count must be positive, got {h.SampleCount}");
+        if (h.TotalBytes <= 0)
+            throw Fail(StatusCode.InvalidArgument, $"total_bytes must be positive, got {h.TotalBytes}");
+        if (h.TotalBytes > options.Value.MaxPayloadBytes)
+            throw Fail(StatusCode.ResourceExhausted, $"payload of {h.TotalBytes} bytes exceeds the coordinator's limit of {options.Value.MaxPayloadBytes} bytes");
+        if (h.Sha256.Length != 64 || !h.Sha256.All(char.IsAsciiHexDigitLower))
+            throw Fail(StatusCode.InvalidArgument, "sha256 must be 64 lower-case hex digits");
+        if (h.ResumeOffset < 0 || h.ResumeOffset > h.TotalBytes)
+            throw Fail(StatusCode.InvalidArgument, $"resume_offset {h.ResumeOffset} is outside the payload of {h.TotalBytes} bytes");
+        foreach (var (name, value) in h.Metrics)
+            if (!double.IsFinite(value)) throw Fail(StatusCode.InvalidArgument, $"metric '{name}' is not finite ({value})");
+    }
+
+    private async Task<ISiteGrain> RequireRegistered(string siteId)
+    {
+        if (string.IsNullOrEmpty(siteId) || !StudyRules.IdPattern().IsMatch(siteId))
+            throw Fail(StatusCode.InvalidArgument, $"site id '{siteId}' is not a valid site id");
+        var site = grains.GetGrain<ISiteGrain>(siteId);
+        if (!(await site.GetView()).Registered) throw Fail(StatusCode.NotFound, $"unknown site id '{siteId}': register first");
+        return site;
+    }
+
+    private RpcException Fail(StatusCode code, string message)
+    {
+        log.LogWarning("Refused site call ({Code}): {Message}", code, message);
+        return new RpcException(new Status(code, message));
+    }
+
+    private static SiteTask ToMessage(SiteTaskInfo t)
+    {
+        var m = new SiteTask
+        {
+            TaskId = t.TaskId,
+            StudyId = t.StudyId,
+            Round = t.Round,
+            Kind = t.Kind == WorkKind.Train ? TaskKind.Train : TaskKind.Evaluate,
+            Model = t.Study.Model,
+            GlobalModel = new Protocol.V1.ModelRef { ModelId = t.GlobalModel.Sha256, Sha256 = t.GlobalModel.Sha256, SizeBytes = t.GlobalModel.SizeBytes },
+            LabelColumn = t.Study.LabelColumn,
+            Training = new TrainingConfig
+            {
+                LocalEpochs = t.Study.Training.LocalEpochs,
+                LearningRate = t.Study.Training.LearningRate,
+                L2 = t.Study.Training.L2,
+                BatchSize = t.Study.Training.BatchSize,
+                Seed = t.Study.Training.Seed + (ulong)t.Round,
+            },
+            DeadlineUnixMs = t.Deadline.ToUnixTimeMilliseconds(),
+        };
+        m.FeatureNames.AddRange(t.Study.FeatureNames);
+        return m;
+    }
+}

@@ -1,0 +1,89 @@
+using FedRad.Coordinator.Contracts.Model;
+using FedRad.Protocol.V1;
+using StudyState = FedRad.Coordinator.Contracts.Model.StudyState;
+
+namespace FedRad.Coordinator.Studies;
+
+/// <summary>Between the admin protocol's messages and the grains' records.</summary>
+public static class StudyMapping
+{
+    public static StudyDefinition FromSpec(StudySpec s) => new()
+    {
+        StudyId = s.StudyId,
+        Model = string.IsNullOrEmpty(s.Model) ? "logreg" : s.Model,
+        FeatureNames = s.FeatureNames.ToList(),
+        LabelColumn = string.IsNullOrEmpty(s.LabelColumn) ? "label" : s.LabelColumn,
+        Rounds = s.Rounds,
+        SiteIds = s.SiteIds.ToList(),
+        MinSites = s.MinSites == 0 ? 1 : s.MinSites,
+        RoundTimeoutSeconds = s.RoundTimeoutSeconds == 0 ? 60 : s.RoundTimeoutSeconds,
+        Strategy = string.IsNullOrEmpty(s.Strategy) ? "fedavg" : s.Strategy,
+        Training = s.Training is null ? new TrainingSettings() : new TrainingSettings
+        {
+            LocalEpochs = s.Training.LocalEpochs == 0 ? 5 : s.Training.LocalEpochs,
+            LearningRate = s.Training.LearningRate == 0 ? 0.1 : s.Training.LearningRate,
+            L2 = s.Training.L2,
+            BatchSize = s.Training.BatchSize,
+            Seed = s.Training.Seed,
+        },
+    };
+
+    public static StudySpec ToSpec(StudyDefinition d)
+    {
+        var s = new StudySpec
+        {
+            StudyId = d.StudyId, Model = d.Model, LabelColumn = d.LabelColumn, Rounds = d.Rounds,
+            MinSites = d.MinSites, RoundTimeoutSeconds = d.RoundTimeoutSeconds, Strategy = d.Strategy,
+            Training = new TrainingConfig
+            {
+                LocalEpochs = d.Training.LocalEpochs, LearningRate = d.Training.LearningRate,
+                L2 = d.Training.L2, BatchSize = d.Training.BatchSize, Seed = d.Training.Seed,
+            },
+        };
+        s.FeatureNames.AddRange(d.FeatureNames);
+        s.SiteIds.AddRange(d.SiteIds);
+        return s;
+    }
+
+    public static StudyStatus ToStatus(StudyView v, IReadOnlyList<RoundView> rounds)
+    {
+        var status = new StudyStatus
+        {
+            Spec = ToSpec(v.Definition),
+            State = v.State switch
+            {
+                StudyState.Created => Protocol.V1.StudyState.Created,
+                StudyState.Running => Protocol.V1.StudyState.Running,
+                StudyState.Completed => Protocol.V1.StudyState.Completed,
+                _ => Protocol.V1.StudyState.Failed,
+            },
+            CurrentRound = v.CurrentRound,
+            FailureReason = v.FailureReason,
+            FinalModelId = v.FinalModel?.Sha256 ?? "",
+        };
+        foreach (var r in rounds)
+        {
+            var rs = new RoundStatus
+            {
+                Round = r.Round,
+                Kind = r.Kind == WorkKind.Train ? TaskKind.Train : TaskKind.Evaluate,
+                State = r.State.ToString().ToLowerInvariant(),
+                Loss = r.Loss,
+                CloseReason = r.CloseReason,
+                RejectedUpdates = r.RejectedUpdates,
+                StartedUnixMs = r.StartedAt.ToUnixTimeMilliseconds(),
+                ClosedUnixMs = r.ClosedAt?.ToUnixTimeMilliseconds() ?? 0,
+            };
+            rs.SelectedSites.AddRange(r.SelectedSites);
+            rs.Participants.AddRange(r.Participants);
+            status.Rounds.Add(rs);
+        }
+        if (v.Evaluation is { } e)
+        {
+            status.Evaluation = new Evaluation { PooledN = e.PooledN, PooledAuc = e.PooledAuc, PooledLoss = e.PooledLoss };
+            foreach (var s in e.Sites)
+                status.Evaluation.Sites.Add(new SiteMetrics { SiteId = s.SiteId, N = s.N, Auc = s.Auc, Loss = s.Loss });
+        }
+        return status;
+    }
+}

@@ -1,0 +1,114 @@
+using FedRad.Protocol.V1;
+using FedRad.Shared.Transfer;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+
+namespace FedRad.SiteAgent.Coordinator;
+
+/// <summary>
+/// The agent's side of the site protocol: resumable, verified model downloads and resumable,
+/// idempotent result uploads, each retried with backoff across broken connections.
+/// </summary>
+public sealed class CoordinatorClient : IDisposable
+{
+    private const int MaxAttempts = 8;
+    private readonly GrpcChannel _channel;
+    private readonly double _maxBackoffSeconds;
+    private readonly ILogger _log;
+
+    public SiteService.SiteServiceClient Site { get; }
+
+    public CoordinatorClient(string url, double maxBackoffSeconds, ILogger log)
+    {
+        _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = TransferLimits.MaxGrpcMessageBytes,
+            MaxSendMessageSize = TransferLimits.MaxGrpcMessageBytes,
+        });
+        Site = new SiteService.SiteServiceClient(_channel);
+        _maxBackoffSeconds = maxBackoffSeconds;
+        _log = log;
+    }
+
+    /// <summary>Downloads a model, resuming from the bytes already held after a broken stream, and checks its SHA-256.</summary>
+    public async Task<byte[]> Download(string siteId, Protocol.V1.ModelRef model, CancellationToken ct)
+    {
+        var buffer = new MemoryStream();
+        var backoff = new Backoff(_maxBackoffSeconds);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var call = Site.DownloadModel(new DownloadModelRequest { SiteId = siteId, ModelId = model.ModelId, Offset = buffer.Length }, cancellationToken: ct);
+                await foreach (var chunk in call.ResponseStream.ReadAllAsync(ct))
+                {
+                    if (chunk.Offset != buffer.Length)
+                        throw new InvalidDataException($"model {model.ModelId}: chunk at offset {chunk.Offset}, expected {buffer.Length}");
+                    chunk.Data.WriteTo(buffer);
+                }
+                break;
+            }
+            catch (RpcException e) when (Backoff.IsTransient(e) && attempt < MaxAttempts && !ct.IsCancellationRequested)
+            {
+                _log.LogWarning("Download of model {Model} broke at {Offset} bytes ({Status}); resuming", model.ModelId, buffer.Length, e.StatusCode);
+                await Task.Delay(backoff.Next(), ct);
+            }
+        }
+        var data = buffer.ToArray();
+        if (data.Length != model.SizeBytes || Payload.Sha256Hex(data) != model.Sha256)
+            throw new InvalidDataException($"model {model.ModelId}: received {data.Length} bytes whose SHA-256 does not match the task's ({model.SizeBytes} bytes)");
+        return data;
+    }
+
+    /// <summary>
+    /// Uploads a result. After a broken transfer it asks the coordinator how much it already holds and
+    /// resumes from there; if the coordinator already accepted this payload it stops (nothing counts twice).
+    /// </summary>
+    public async Task<UploadResponse> Upload(UploadHeader header, byte[] payload, CancellationToken ct)
+    {
+        header.TotalBytes = payload.Length;
+        header.Sha256 = Payload.Sha256Hex(payload);
+        var backoff = new Backoff(_maxBackoffSeconds);
+        long offset = 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                if (attempt > 1)
+                {
+                    var status = await Site.GetUploadStatusAsync(new UploadStatusRequest
+                    {
+                        SiteId = header.SiteId, StudyId = header.StudyId, Round = header.Round, TaskId = header.TaskId, Sha256 = header.Sha256,
+                    }, cancellationToken: ct);
+                    if (status.Complete)
+                        return new UploadResponse { Outcome = UploadResponse.Types.Outcome.Duplicate, Message = "the coordinator already holds this result" };
+                    offset = status.ReceivedBytes;
+                }
+                return await Send(header, payload, offset, ct);
+            }
+            catch (RpcException e) when (Backoff.IsTransient(e) && attempt < MaxAttempts && !ct.IsCancellationRequested)
+            {
+                _log.LogWarning("Upload of {Task} broke ({Status}: {Detail}); resuming", header.TaskId, e.StatusCode, e.Status.Detail);
+                await Task.Delay(backoff.Next(), ct);
+            }
+        }
+    }
+
+    private async Task<UploadResponse> Send(UploadHeader header, byte[] payload, long offset, CancellationToken ct)
+    {
+        header.ResumeOffset = offset;
+        using var call = Site.UploadResult(cancellationToken: ct);
+        await call.RequestStream.WriteAsync(new UploadMessage { Header = header }, ct);
+        foreach (var (at, data) in Payload.Chunks(payload, offset))
+            await call.RequestStream.WriteAsync(new UploadMessage
+            {
+                Chunk = new PayloadChunk { Offset = at, Data = UnsafeByteOperations.UnsafeWrap(data), TotalBytes = payload.Length },
+            }, ct);
+        await call.RequestStream.CompleteAsync();
+        return await call;
+    }
+
+    public void Dispose() => _channel.Dispose();
+}

@@ -1,0 +1,25 @@
+namespace FedRad.SiteAgent.Hosting;
+
+/// <summary>Site agent settings (configuration section "SiteAgent").</summary>
+public sealed class SiteAgentOptions
+{
+    public const string Section = "SiteAgent";
+
+    /// <summary>The coordinator's gRPC address, e.g. "http://coordinator.example.org:5000". The agent only dials out.</summary>
+    public string CoordinatorUrl { get; set; } = "http://127.0.0.1:5000";
+
+    public string SiteId { get; set; } = "";
+
+    /// <summary>Folder with the site's local data; the cohort table is <see cref="CohortFile"/> inside it.</summary>
+    public string DataDirectory { get; set; } = "";
+
+    public string CohortFile { get; set; } = "cohort.csv";
+
+    /// <summary>The site refuses to compute any result from fewer patients than this.</summary>
+    public int MinCohortSize { get; set; } = 5;
+
+    /// <summary>Longest wait between reconnection attempts.</summary>
+    public double MaxBackoffSeconds { get; set; } = 10;
+
+    public string CohortPath => Path.Combine(DataDirectory, CohortFile);
+}

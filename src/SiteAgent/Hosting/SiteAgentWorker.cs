@@ -1,0 +1,147 @@
+using FedRad.Learning.Data;
+using FedRad.Protocol.V1;
+using FedRad.Shared.Tensors;
+using FedRad.SiteAgent.Coordinator;
+using FedRad.SiteAgent.Tasks;
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FedRad.SiteAgent.Hosting;
+
+/// <summary>
+/// The site agent's main loop: register, keep a heartbeat, hold the task stream open (reconnecting
+/// with backoff whenever it breaks) and run each task locally, uploading only its result.
+/// </summary>
+public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<SiteAgentWorker> log) : BackgroundService
+{
+    public const string Version = "0.1.0";
+    private static readonly string[] Capabilities = ["train.logreg", "evaluate.logreg"];
+
+    private readonly SiteAgentOptions _o = options.Value;
+    // Tasks already answered: a task re-sent after a reconnection is not run twice.
+    private readonly HashSet<string> _done = [];
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(_o.SiteId)) throw new InvalidOperationException("SiteAgent:SiteId is not set");
+        if (!File.Exists(_o.CohortPath)) throw new InvalidOperationException($"cohort table {_o.CohortPath} not found (SiteAgent:DataDirectory)");
+
+        using var client = new CoordinatorClient(_o.CoordinatorUrl, _o.MaxBackoffSeconds, log);
+        var interval = await RegisterUntilAccepted(client, ct);
+        using var heartbeatCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var heartbeats = HeartbeatLoop(client, interval, heartbeatCts.Token);
+        var runner = new LocalTaskRunner(_o.MinCohortSize);
+        var backoff = new Backoff(_o.MaxBackoffSeconds);
+
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                using var stream = client.Site.ReceiveTasks(new ReceiveTasksRequest { SiteId = _o.SiteId }, cancellationToken: ct);
+                await foreach (var task in stream.ResponseStream.ReadAllAsync(ct))
+                {
+                    backoff.Reset();
+                    await Handle(client, runner, task, ct);
+                }
+            }
+            catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException) { break; }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+            {
+                // The coordinator no longer knows this site (e.g. it restarted with in-memory state).
+                log.LogWarning("Coordinator does not know site {Site}: registering again", _o.SiteId);
+                interval = await RegisterUntilAccepted(client, ct);
+            }
+            catch (RpcException e)
+            {
+                var wait = backoff.Next();
+                log.LogWarning("Task stream broke ({Status}); reconnecting in {Wait:F1}s", e.StatusCode, wait.TotalSeconds);
+                await Delay(wait, ct);
+            }
+        }
+        await heartbeatCts.CancelAsync();
+        await heartbeats;
+    }
+
+    private async Task Handle(CoordinatorClient client, LocalTaskRunner runner, SiteTask task, CancellationToken ct)
+    {
+        if (_done.Contains(task.TaskId)) return;
+        if (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > task.DeadlineUnixMs)
+        {
+            log.LogWarning("Task {Task} arrived after its deadline; skipped", task.TaskId);
+            return;
+        }
+        log.LogInformation("Task {Task}: {Kind} {Model}", task.TaskId, task.Kind, task.Model);
+        LocalResult result;
+        try
+        {
+            var global = TensorCodec.Deserialize(await client.Download(_o.SiteId, task.GlobalModel, ct));
+            result = runner.Run(task, global, _o.CohortPath);
+        }
+        catch (Exception e) when (e is TaskRefusedException or CohortFormatException or TensorFormatException or InvalidDataException)
+        {
+            // The site declines; nothing is sent, and the round closes at its deadline without this site.
+            log.LogError("Task {Task} refused: {Reason}", task.TaskId, e.Message);
+            _done.Add(task.TaskId);
+            return;
+        }
+
+        var header = new UploadHeader
+        {
+            SiteId = _o.SiteId, TaskId = task.TaskId, StudyId = task.StudyId, Round = task.Round,
+            Kind = task.Kind, SampleCount = result.SampleCount,
+        };
+        foreach (var (name, value) in result.Metrics) header.Metrics[name] = value;
+        try
+        {
+            var response = await client.Upload(header, TensorCodec.Serialize(result.Payload), ct);
+            log.LogInformation("Task {Task}: {Outcome} ({Message})", task.TaskId, response.Outcome, response.Message);
+            _done.Add(task.TaskId);
+        }
+        catch (RpcException e) when (!Backoff.IsTransient(e))
+        {
+            // Refused for good (late, not selected, invalid): retrying would not help.
+            log.LogError("Task {Task}: result refused by the coordinator ({Status}: {Detail})", task.TaskId, e.StatusCode, e.Status.Detail);
+            _done.Add(task.TaskId);
+        }
+    }
+
+    private async Task<int> RegisterUntilAccepted(CoordinatorClient client, CancellationToken ct)
+    {
+        var backoff = new Backoff(_o.MaxBackoffSeconds);
+        while (true)
+        {
+            try
+            {
+                var request = new RegisterRequest { SiteId = _o.SiteId, AgentVersion = Version };
+                request.Capabilities.AddRange(Capabilities);
+                var response = await client.Site.RegisterAsync(request, cancellationToken: ct);
+                log.LogInformation("Registered as {Site} with {Url}", _o.SiteId, _o.CoordinatorUrl);
+                return Math.Max(1, response.HeartbeatIntervalSeconds);
+            }
+            catch (RpcException e) when (Backoff.IsTransient(e))
+            {
+                var wait = backoff.Next();
+                log.LogWarning("Coordinator {Url} not reachable ({Status}); retrying in {Wait:F1}s", _o.CoordinatorUrl, e.StatusCode, wait.TotalSeconds);
+                await Delay(wait, ct);
+            }
+        }
+    }
+
+    private async Task HeartbeatLoop(CoordinatorClient client, int intervalSeconds, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            await Delay(TimeSpan.FromSeconds(intervalSeconds), ct);
+            if (ct.IsCancellationRequested) break;
+            try { await client.Site.HeartbeatAsync(new HeartbeatRequest { SiteId = _o.SiteId }, cancellationToken: ct); }
+            catch (RpcException e) { log.LogDebug("Heartbeat failed: {Status}", e.StatusCode); }
+        }
+    }
+
+    private static async Task Delay(TimeSpan wait, CancellationToken ct)
+    {
+        try { await Task.Delay(wait, ct); } catch (OperationCanceledException) { }
+    }
+}

@@ -1,0 +1,62 @@
+using FedRad.Learning.Data;
+using FedRad.Learning.Metrics;
+using FedRad.Learning.Models;
+using FedRad.Protocol.V1;
+using FedRad.Shared.Tensors;
+
+namespace FedRad.SiteAgent.Tasks;
+
+/// <summary>What leaves the site for one task: a payload of tensors, the sample count and aggregate metrics.</summary>
+public sealed record LocalResult(ModelWeights Payload, long SampleCount, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>Thrown when the site declines a task (too few patients, unknown model, ...); the reason is logged locally.</summary>
+public sealed class TaskRefusedException(string message) : Exception(message);
+
+/// <summary>
+/// Runs a task on the local cohort. Only weights, counts and aggregate metrics come out;
+/// the cohort rows never leave this class.
+/// </summary>
+public sealed class LocalTaskRunner(int minCohortSize)
+{
+    public LocalResult Run(SiteTask task, ModelWeights global, string cohortPath)
+    {
+        if (task.Model != ModelCatalog.LogisticRegression)
+            throw new TaskRefusedException($"model '{task.Model}' is not supported by this agent");
+        var cohort = CohortTable.Load(cohortPath, task.FeatureNames, task.LabelColumn);
+        if (cohort.Count < minCohortSize)
+            throw new TaskRefusedException($"the local cohort has {cohort.Count} patients, below this site's minimum of {minCohortSize} for any shared result");
+        if (TensorCodec.Validate(global, ModelCatalog.Initial(task.Model, task.FeatureNames.Count).Spec) is { } problem)
+            throw new TaskRefusedException($"global model does not fit the task: {problem}");
+
+        var model = LogisticRegression.FromWeights(global);
+        return task.Kind switch
+        {
+            TaskKind.Train => Train(model, cohort, task.Training),
+            TaskKind.Evaluate => Evaluate(model, cohort),
+            _ => throw new TaskRefusedException($"task kind {task.Kind} is not supported"),
+        };
+    }
+
+    private static LocalResult Train(LogisticRegression model, CohortTable cohort, TrainingConfig t)
+    {
+        model.Train(cohort.X, cohort.Labels, t.LocalEpochs, t.LearningRate, t.L2, t.BatchSize, t.Seed);
+        var loss = model.Loss(cohort.X, cohort.Labels, t.L2);
+        return new LocalResult(model.ToWeights(), cohort.Count, new Dictionary<string, double> { ["loss"] = loss });
+    }
+
+    private static LocalResult Evaluate(LogisticRegression model, CohortTable cohort)
+    {
+        var p = model.PredictProbabilities(cohort.X);
+        var histogram = new ScoreHistogram();
+        for (var i = 0; i < p.Length; i++) histogram.Add(p[i], cohort.Labels[i]);
+        var metrics = new Dictionary<string, double> { ["loss"] = model.Loss(cohort.X, cohort.Labels, 0) };
+        var auc = Auc.Compute(p, cohort.Labels);
+        if (double.IsFinite(auc)) metrics["auc"] = auc; // undefined when the site has one class only
+        var payload = new ModelWeights(
+        [
+            new WeightTensor(ScoreHistogram.PositivesTensor, [histogram.Bins], histogram.Positives),
+            new WeightTensor(ScoreHistogram.NegativesTensor, [histogram.Bins], histogram.Negatives),
+        ]);
+        return new LocalResult(payload, cohort.Count, metrics);
+    }
+}
