@@ -15,9 +15,13 @@ public sealed class FeatureSet
     public int GreyLevels { get; }
     /// <summary>Notes about the ROI that a reader should know (e.g. voxels removed by re-segmentation).</summary>
     public IReadOnlyList<string> Notes { get; }
+    /// <summary>Wall time of the image processing ("preparation") and of each family, in the order they ran.</summary>
+    public IReadOnlyList<(string Step, TimeSpan Elapsed)> Timings { get; }
 
-    public FeatureSet(IReadOnlyList<FeatureValue> values, int morphologicalVoxelCount, int intensityVoxelCount, int greyLevels, IReadOnlyList<string> notes)
+    public FeatureSet(IReadOnlyList<FeatureValue> values, int morphologicalVoxelCount, int intensityVoxelCount, int greyLevels,
+        IReadOnlyList<string> notes, IReadOnlyList<(string Step, TimeSpan Elapsed)>? timings = null)
     {
+        Timings = timings ?? [];
         Values = values;
         MorphologicalVoxelCount = morphologicalVoxelCount;
         IntensityVoxelCount = intensityVoxelCount;
@@ -47,5 +51,5 @@ public sealed class FeatureSet
 
     /// <summary>A copy whose feature names carry a modality prefix in the family (e.g. "pt_glcm"), for multimodal sets.</summary>
     public FeatureSet WithFamilyPrefix(string prefix) =>
-        new(Values.Select(v => v with { Family = $"{prefix}_{v.Family}" }).ToList(), MorphologicalVoxelCount, IntensityVoxelCount, GreyLevels, Notes);
+        new(Values.Select(v => v with { Family = $"{prefix}_{v.Family}" }).ToList(), MorphologicalVoxelCount, IntensityVoxelCount, GreyLevels, Notes, Timings);
 }
