@@ -70,10 +70,12 @@ public sealed class DicomElement
     /// <summary>Numeric values: DS/IS text parsed, binary VRs decoded in the file's byte order. UN is tried as text.</summary>
     public double[] GetNumbers()
     {
-        var size = VR.BinarySize();
+        // A public tag stored as UN (e.g. after a conversion by a tool that did not know it) is decoded with its dictionary VR.
+        var vr = VR == DicomVR.UN && !Tag.IsPrivate && DicomDictionary.Find(Tag) is { } known ? known.VR : VR;
+        var size = vr.BinarySize();
         if (size == 0)
         {
-            if (!(VR.IsString() || VR == DicomVR.UN)) return [];
+            if (!(vr.IsString() || vr == DicomVR.UN)) return [];
             var parts = GetStrings();
             var values = new double[parts.Length];
             for (var i = 0; i < parts.Length; i++)
@@ -87,7 +89,7 @@ public sealed class DicomElement
         for (var i = 0; i < n; i++)
         {
             var s = span.Slice(i * size, size);
-            result[i] = VR switch
+            result[i] = vr switch
             {
                 DicomVR.US or DicomVR.OW => BigEndian ? BinaryPrimitives.ReadUInt16BigEndian(s) : BinaryPrimitives.ReadUInt16LittleEndian(s),
                 DicomVR.SS => BigEndian ? BinaryPrimitives.ReadInt16BigEndian(s) : BinaryPrimitives.ReadInt16LittleEndian(s),
