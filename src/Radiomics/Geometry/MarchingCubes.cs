@@ -42,9 +42,13 @@ internal sealed class TriangleMesh(double[] x, double[] y, double[] z, int[] tri
 /// Marching cubes (Lorensen &amp; Cline 1987) on a binary mask at iso-level 0.5, so every vertex sits at the midpoint of
 /// a cube edge between an inside and an outside voxel centre, the mask being padded with outside voxels.
 /// The case table is derived here rather than typed in: for each of the 256 corner configurations the surface's
-/// boundary is traced on the six cube faces (a face with two diagonal inside corners keeps those corners apart,
-/// which makes neighbouring cubes agree and the mesh closed), the face segments are chained into loops and each
-/// loop is triangulated as a fan.
+/// boundary is traced on the six cube faces, the face segments are chained into loops and each loop is
+/// triangulated. Two choices make it agree with the meshes behind the IBSI reference values (scikit-image's
+/// marching cubes, used by MIRP): a face with two diagonal inside corners joins them (the same rule on both sides
+/// of a face keeps the mesh closed), and a non-planar loop is triangulated so that it bulges towards the side with
+/// fewer corners (towards the outside when at most 3 of the 8 corners are inside, else towards the inside).
+/// With these rules the IBSI digital phantom mesh has exactly scikit-image's volume and area; configurations with
+/// an interior ambiguity (scikit-image's Lewiner tables add a vertex there) still differ slightly.
 /// </summary>
 internal static class MarchingCubes
 {
@@ -103,6 +107,49 @@ internal static class MarchingCubes
         return new TriangleMesh(vx.ToArray(), vy.ToArray(), vz.ToArray(), tris.ToArray());
     }
 
+    private static int BitCount(int v) => System.Numerics.BitOperations.PopCount((uint)v);
+
+    /// <summary>
+    /// The triangulation of a loop of edge midpoints with the most (towardsOutside) or least signed volume Σ a·(b×c):
+    /// with the loops' orientation, more signed volume means the surface bulges away from the inside corners.
+    /// Loops have at most 7 vertices, so all (at most 42) triangulations are tried.
+    /// </summary>
+    private static IEnumerable<int> Triangulate(List<int> loop, bool towardsOutside)
+    {
+        var points = loop.Select(Midpoint).ToArray();
+        List<(int, int, int)>? best = null;
+        var bestScore = double.NegativeInfinity;
+        foreach (var t in Triangulations(Enumerable.Range(0, loop.Count).ToArray()))
+        {
+            double v = 0;
+            foreach (var (a, b, c) in t)
+            {
+                var (p, q, r) = (points[a], points[b], points[c]);
+                v += p.X * (q.Y * r.Z - q.Z * r.Y) - p.Y * (q.X * r.Z - q.Z * r.X) + p.Z * (q.X * r.Y - q.Y * r.X);
+            }
+            var score = towardsOutside ? -v : v;
+            if (score > bestScore + 1e-12) { bestScore = score; best = t; }
+        }
+        return best!.SelectMany(t => new[] { loop[t.Item1], loop[t.Item2], loop[t.Item3] });
+    }
+
+    private static IEnumerable<List<(int, int, int)>> Triangulations(int[] polygon)
+    {
+        if (polygon.Length < 3) { yield return []; yield break; }
+        // The edge (first, last) belongs to exactly one triangle (first, k, last); recurse on both sides of it.
+        int first = polygon[0], last = polygon[^1];
+        for (var k = 1; k < polygon.Length - 1; k++)
+            foreach (var left in Triangulations(polygon[..(k + 1)]))
+                foreach (var right in Triangulations(polygon[k..]))
+                    yield return [.. left, .. right, (first, polygon[k], last)];
+    }
+
+    private static (double X, double Y, double Z) Midpoint(int edge)
+    {
+        var (a, b) = Edges[edge];
+        return (((a & 1) + (b & 1)) / 2.0, (((a >> 1) & 1) + ((b >> 1) & 1)) / 2.0, (((a >> 2) & 1) + ((b >> 2) & 1)) / 2.0);
+    }
+
     private static (int, int)[] BuildEdges()
     {
         var edges = new List<(int, int)>();
@@ -156,22 +203,23 @@ internal static class MarchingCubes
                     if (In(p) != In(q)) crossings.Add((EdgeIndex(p, q), In(p)));
                 }
                 // With two crossings there is one segment; with four (diagonal inside corners) each exit joins the
-                // entry that precedes it, so each inside corner is cut off on its own.
+                // entry that follows it, which connects the two inside corners across the face.
                 for (var t = 0; t < crossings.Count; t++)
                 {
                     if (!crossings[t].Exit) continue;
-                    var entry = crossings[(t - 1 + crossings.Count) % crossings.Count];
+                    var entry = crossings[(t + 1) % crossings.Count];
                     next[crossings[t].Edge] = entry.Edge;
                 }
             }
             var tris = new List<int>();
             var used = new HashSet<int>();
+            var towardsOutside = BitCount(config) <= 3;
             foreach (var start in next.Keys.OrderBy(e => e))
             {
                 if (used.Contains(start)) continue;
                 var loop = new List<int>();
                 for (var e = start; used.Add(e); e = next[e]) loop.Add(e);
-                for (var t = 1; t + 1 < loop.Count; t++) tris.AddRange([loop[0], loop[t], loop[t + 1]]);
+                tris.AddRange(Triangulate(loop, towardsOutside));
             }
             table[config] = tris.ToArray();
         }
