@@ -68,7 +68,7 @@ public static class DicomWriter
             {
                 var itemBody = new MemoryStream();
                 WriteDataset(itemBody, item);
-                var itemHeader = new byte[8];
+                Span<byte> itemHeader = new byte[8];
                 BinaryPrimitives.WriteUInt16LittleEndian(itemHeader, DicomTag.Item.Group);
                 BinaryPrimitives.WriteUInt16LittleEndian(itemHeader[2..], DicomTag.Item.Element);
                 BinaryPrimitives.WriteUInt32LittleEndian(itemHeader[4..], checked((uint)itemBody.Length));
