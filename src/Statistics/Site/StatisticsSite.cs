@@ -47,6 +47,14 @@ public sealed partial class StatisticsSite
         };
     }
 
+    /// <summary>The site's own table with the harmonisation applied to the features it lists
+    /// (every other column unchanged): what the site keeps or writes locally after ComBat.</summary>
+    public SiteTable Harmonised(ComBatAdjustment adjustment)
+    {
+        var data = new PreparedTable(Name, _table, new DataSpec { Harmonisation = adjustment });
+        return _table.WithValues(adjustment.Features.ToDictionary(f => f, data.Column));
+    }
+
     private EligibilityAggregate Eligibility(PreparedTable data, EligibilityRequest r)
     {
         foreach (var c in r.Columns) data.Raw(c);
