@@ -87,16 +87,29 @@ internal static class Morphology
 
     private static double Sq(double v) => v * v;
 
+    // A point strictly between two others on an axis-parallel line is not a hull vertex, so only points that are
+    // the lowest or highest on their line along x, along y and along z are kept.
     private static (double[] X, double[] Y, double[] Z) ColumnExtremes(TriangleMesh mesh)
     {
-        var columns = new Dictionary<(long, long), (int Lo, int Hi)>();
-        for (var i = 0; i < mesh.VertexCount; i++)
+        var keep = new bool[mesh.VertexCount];
+        Array.Fill(keep, true);
+        void Filter(double[] a, double[] b, double[] along)
         {
-            var key = (BitConverter.DoubleToInt64Bits(mesh.X[i]), BitConverter.DoubleToInt64Bits(mesh.Y[i]));
-            if (!columns.TryGetValue(key, out var c)) columns[key] = (i, i);
-            else columns[key] = (mesh.Z[i] < mesh.Z[c.Lo] ? i : c.Lo, mesh.Z[i] > mesh.Z[c.Hi] ? i : c.Hi);
+            var lines = new Dictionary<(double, double), (int Lo, int Hi)>();
+            for (var i = 0; i < mesh.VertexCount; i++)
+            {
+                var key = (a[i], b[i]);
+                if (!lines.TryGetValue(key, out var c)) lines[key] = (i, i);
+                else lines[key] = (along[i] < along[c.Lo] ? i : c.Lo, along[i] > along[c.Hi] ? i : c.Hi);
+            }
+            var extreme = new bool[mesh.VertexCount];
+            foreach (var (lo, hi) in lines.Values) { extreme[lo] = true; extreme[hi] = true; }
+            for (var i = 0; i < keep.Length; i++) keep[i] &= extreme[i];
         }
-        var idx = columns.Values.SelectMany(c => c.Lo == c.Hi ? new[] { c.Lo } : [c.Lo, c.Hi]).ToArray();
+        Filter(mesh.X, mesh.Y, mesh.Z);
+        Filter(mesh.X, mesh.Z, mesh.Y);
+        Filter(mesh.Y, mesh.Z, mesh.X);
+        var idx = Enumerable.Range(0, keep.Length).Where(i => keep[i]).ToArray();
         return (idx.Select(i => mesh.X[i]).ToArray(), idx.Select(i => mesh.Y[i]).ToArray(), idx.Select(i => mesh.Z[i]).ToArray());
     }
 
@@ -229,8 +242,8 @@ internal static class Morphology
                     var p = (ox + px) % px + px * ((oy + py) % py + py * ((oz + pz) % pz));
                     im2[p] = 1 / Math.Sqrt(Sq(ox * roi.Sx) + Sq(oy * roi.Sy) + Sq(oz * roi.Sz));
                 }
-        Fft.Forward3D(re1, im1, px, py, pz);
-        Fft.Forward3D(re2, im2, px, py, pz);
+        Fft.Forward3D(re1, im1, px, py, pz, by, bz);
+        Fft.Forward3D(re2, im2, px, py, pz, py, pz); // the kernel fills every line
 
         // Split Z = FFT(a + i b) into A_f = (Z_f + conj Z_-f)/2 and B_f = (Z_f − conj Z_-f)/(2i).
         double syy = 0, smm = 0, sqm = 0;

@@ -10,33 +10,54 @@ internal static class Fft
         return p;
     }
 
-    /// <summary>Forward 3D transform of a (px, py, pz) volume stored as x + px*(y + py*z); every size a power of two.</summary>
-    public static void Forward3D(double[] re, double[] im, int px, int py, int pz)
+    /// <summary>
+    /// Forward 3D transform of a (px, py, pz) volume stored as x + px*(y + py*z); every size a power of two.
+    /// The input may be non-zero only for y &lt; <paramref name="usedY"/> and z &lt; <paramref name="usedZ"/>: lines
+    /// that are all zero stay zero through the x and y passes and are skipped (a zero-padded convolution does
+    /// about half the work).
+    /// </summary>
+    public static void Forward3D(double[] re, double[] im, int px, int py, int pz, int usedY, int usedZ)
     {
-        var maxN = Math.Max(px, Math.Max(py, pz));
-        var bre = new double[maxN];
-        var bim = new double[maxN];
         var (cosX, sinX) = Twiddles(px);
         var (cosY, sinY) = Twiddles(py);
         var (cosZ, sinZ) = Twiddles(pz);
         // Rows along x are contiguous.
-        for (var line = 0; line < py * pz; line++)
-            Transform(re.AsSpan(line * px, px), im.AsSpan(line * px, px), cosX, sinX);
-        // Along y and z: gather into a buffer, transform, scatter.
-        for (var z = 0; z < pz; z++)
-            for (var x = 0; x < px; x++)
-                Strided(re, im, x + px * py * z, px, py, bre, bim, cosY, sinY);
+        for (var z = 0; z < usedZ; z++)
+            for (var y = 0; y < usedY; y++)
+            {
+                var line = px * (y + py * z);
+                Transform(re.AsSpan(line, px), im.AsSpan(line, px), cosX, sinX);
+            }
+        // Along y and z the lines are strided; they are moved in blocks of adjacent x so each cache line is read once.
+        var block = new LineBlock(Math.Max(py, pz));
+        for (var z = 0; z < usedZ; z++)
+            for (var x = 0; x < px; x += LineBlock.Width)
+                block.Transform(re, im, x + px * py * z, px, py, Math.Min(LineBlock.Width, px - x), cosY, sinY);
         for (var y = 0; y < py; y++)
-            for (var x = 0; x < px; x++)
-                Strided(re, im, x + px * y, px * py, pz, bre, bim, cosZ, sinZ);
+            for (var x = 0; x < px; x += LineBlock.Width)
+                block.Transform(re, im, x + px * y, px * py, pz, Math.Min(LineBlock.Width, px - x), cosZ, sinZ);
     }
 
-    private static void Strided(double[] re, double[] im, int start, int stride, int n, double[] bre, double[] bim, double[] cos, double[] sin)
+    private sealed class LineBlock(int maxLength)
     {
-        if (n == 1) return;
-        for (var t = 0; t < n; t++) { bre[t] = re[start + t * stride]; bim[t] = im[start + t * stride]; }
-        Transform(bre.AsSpan(0, n), bim.AsSpan(0, n), cos, sin);
-        for (var t = 0; t < n; t++) { re[start + t * stride] = bre[t]; im[start + t * stride] = bim[t]; }
+        public const int Width = 8;
+        private readonly double[] _re = new double[Width * maxLength], _im = new double[Width * maxLength];
+
+        public void Transform(double[] re, double[] im, int start, int stride, int n, int count, double[] cos, double[] sin)
+        {
+            if (n == 1) return;
+            for (var t = 0; t < n; t++)
+            {
+                var src = start + t * stride;
+                for (var b = 0; b < count; b++) { _re[b * n + t] = re[src + b]; _im[b * n + t] = im[src + b]; }
+            }
+            for (var b = 0; b < count; b++) Fft.Transform(_re.AsSpan(b * n, n), _im.AsSpan(b * n, n), cos, sin);
+            for (var t = 0; t < n; t++)
+            {
+                var dst = start + t * stride;
+                for (var b = 0; b < count; b++) { re[dst + b] = _re[b * n + t]; im[dst + b] = _im[b * n + t]; }
+            }
+        }
     }
 
     private static (double[] Cos, double[] Sin) Twiddles(int n)
@@ -53,7 +74,7 @@ internal static class Fft
     }
 
     /// <summary>Forward DFT X_k = Σ x_t e^{-2πi kt/n} of one line, n a power of two.</summary>
-    private static void Transform(Span<double> re, Span<double> im, double[] cos, double[] sin)
+    internal static void Transform(Span<double> re, Span<double> im, double[] cos, double[] sin)
     {
         var n = re.Length;
         if (n == 1) return;
