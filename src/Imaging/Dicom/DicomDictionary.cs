@@ -139,6 +139,7 @@ public static class DicomDictionary
         0054,1000 CS 2 SeriesType
         0054,1001 CS 1 Units
         0054,1002 CS 1 CountsSource
+        0054,1006 CS 1 SUVType
         0054,1100 CS 1 RandomsCorrectionMethod
         0054,1101 LO 1 AttenuationCorrectionMethod
         0054,1102 CS 1 DecayCorrection

@@ -132,6 +132,7 @@ public static class DicomTags
     public static readonly DicomTag SeriesType = T(nameof(SeriesType));
     public static readonly DicomTag Units = T(nameof(Units));
     public static readonly DicomTag CountsSource = T(nameof(CountsSource));
+    public static readonly DicomTag SUVType = T(nameof(SUVType));
     public static readonly DicomTag RandomsCorrectionMethod = T(nameof(RandomsCorrectionMethod));
     public static readonly DicomTag AttenuationCorrectionMethod = T(nameof(AttenuationCorrectionMethod));
     public static readonly DicomTag DecayCorrection = T(nameof(DecayCorrection));
