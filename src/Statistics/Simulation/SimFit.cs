@@ -125,7 +125,15 @@ public static class SimFit
             progress?.Report("pooled and per-site AUC (DeLong CI), calibration");
             var auc = await Discrimination.AucAsync(federation, ModelScore.Column, o.Outcome!, scored, ct);
             notes.AddRange(auc.Notes);
-            var calibration = await Calibration.EvaluateAsync(federation, ModelScore.Column, o.Outcome!, scored, ct);
+            CalibrationResult? calibration = null;
+            try
+            {
+                calibration = await Calibration.EvaluateAsync(federation, ModelScore.Column, o.Outcome!, scored, ct);
+            }
+            catch (AnalysisFailedException e)
+            {
+                notes.Add($"no calibration: {e.Message}");
+            }
             report["auc"] = new JsonObject
             {
                 ["pooled"] = auc.Pooled.Value, ["ci"] = Pair(auc.Pooled.CiLow, auc.Pooled.CiHigh),
@@ -133,8 +141,8 @@ public static class SimFit
                 ["per_site_ci"] = new JsonObject(auc.PerSite.Select(s => KeyValuePair.Create(s.Key, s.Value is null ? null : (JsonNode?)Pair(s.Value.CiLow, s.Value.CiHigh)))),
                 ["roc"] = Array(auc.PooledRoc.Select(r => (JsonNode?)new JsonObject { ["threshold"] = r.Threshold, ["sensitivity"] = r.Sensitivity, ["specificity"] = r.Specificity })),
             };
-            report["brier"] = calibration.Brier;
-            report["calibration"] = new JsonObject { ["intercept"] = calibration.Intercept, ["slope"] = calibration.Slope };
+            report["brier"] = calibration?.Brier;
+            report["calibration"] = calibration is null ? null : new JsonObject { ["intercept"] = calibration.Intercept, ["slope"] = calibration.Slope };
             report["c_index"] = null;
         }
         else
