@@ -1,0 +1,59 @@
+using FedRad.Imaging;
+using FedRad.Imaging.Nifti;
+using FedRad.Imaging.Pet;
+using FedRad.Imaging.Rois;
+using FedRad.Imaging.Series;
+
+namespace FedRad.Radiomics.Io;
+
+/// <summary>Where one ROI's image and mask come from, as given on the command line or in a batch manifest.</summary>
+/// <param name="ImagePath">A DICOM series folder (or file) or a NIfTI image (.nii, .nii.gz).</param>
+/// <param name="MaskPath">An RTSTRUCT or SEG file, a NIfTI mask, or a folder holding one of them.</param>
+/// <param name="RoiName">RTSTRUCT ROI name (or SEG segment label).</param>
+/// <param name="Segment">SEG segment number or NIfTI label.</param>
+/// <param name="Modality">CT or PT. A PET DICOM series is converted to SUV (body weight); NIfTI values are used as stored.</param>
+public sealed record RoiInput(string ImagePath, string MaskPath, string? RoiName, int? Segment, string Modality);
+
+/// <summary>Loads an image and its ROI mask through the Imaging readers (DICOM series, PET SUV, NIfTI, RTSTRUCT, SEG).</summary>
+public static class RoiInputLoader
+{
+    public static (ImageVolume Image, MaskVolume Mask, IReadOnlyList<string> Warnings) Load(RoiInput input)
+    {
+        var warnings = new List<string>();
+        ImageVolume image;
+        string? frame = null;
+        if (IsNifti(input.ImagePath))
+        {
+            var nifti = NiftiReader.Read(input.ImagePath);
+            warnings.AddRange(nifti.Warnings);
+            image = nifti.ToImageVolume(input.Modality == "PT" ? "as stored" : "");
+        }
+        else if (input.Modality == "PT")
+        {
+            var pet = PetSeries.Load(input.ImagePath);
+            warnings.AddRange(pet.Warnings);
+            image = pet.Suv;
+            frame = pet.FrameOfReferenceUid;
+        }
+        else
+        {
+            var series = DicomSeriesReader.Load(input.ImagePath, input.Modality);
+            warnings.AddRange(series.Warnings);
+            image = series.Image;
+            frame = series.FrameOfReferenceUid;
+        }
+        var roi = RoiLoader.Load(input.MaskPath, image.Grid, frame, new RoiSelection(input.RoiName, input.Segment));
+        warnings.AddRange(roi.Warnings);
+        return (image, roi.Mask, warnings);
+    }
+
+    public static string NormaliseModality(string? modality) => (modality ?? "CT").Trim().ToUpperInvariant() switch
+    {
+        "CT" => "CT",
+        "PT" or "PET" => "PT",
+        var m => throw new ArgumentException($"modality '{modality}' is not CT or PT"),
+    };
+
+    private static bool IsNifti(string path) =>
+        File.Exists(path) && (path.EndsWith(".nii", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase));
+}
