@@ -50,6 +50,7 @@ public static class DicomDictionary
         0008,1090 LO 1 ManufacturerModelName
         0008,1115 SQ 1 ReferencedSeriesSequence
         0008,1140 SQ 1 ReferencedImageSequence
+        0008,114A SQ 1 ReferencedInstanceSequence
         0008,1150 UI 1 ReferencedSOPClassUID
         0008,1155 UI 1 ReferencedSOPInstanceUID
         0008,1160 IS 1-n ReferencedFrameNumber
@@ -164,6 +165,9 @@ public static class DicomDictionary
         0062,000E US 1 MaximumFractionalValue
         0062,000F SQ 1 SegmentedPropertyTypeCodeSequence
         0062,0010 CS 1 SegmentationFractionalType
+        0070,0080 CS 1 ContentLabel
+        0070,0081 LO 1 ContentDescription
+        0070,0084 PN 1 ContentCreatorName
         0088,0200 SQ 1 IconImageSequence
         3006,0002 SH 1 StructureSetLabel
         3006,0004 LO 1 StructureSetName

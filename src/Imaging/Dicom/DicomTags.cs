@@ -43,6 +43,7 @@ public static class DicomTags
     public static readonly DicomTag ManufacturerModelName = T(nameof(ManufacturerModelName));
     public static readonly DicomTag ReferencedSeriesSequence = T(nameof(ReferencedSeriesSequence));
     public static readonly DicomTag ReferencedImageSequence = T(nameof(ReferencedImageSequence));
+    public static readonly DicomTag ReferencedInstanceSequence = T(nameof(ReferencedInstanceSequence));
     public static readonly DicomTag ReferencedSOPClassUID = T(nameof(ReferencedSOPClassUID));
     public static readonly DicomTag ReferencedSOPInstanceUID = T(nameof(ReferencedSOPInstanceUID));
     public static readonly DicomTag ReferencedFrameNumber = T(nameof(ReferencedFrameNumber));
@@ -157,6 +158,9 @@ public static class DicomTags
     public static readonly DicomTag MaximumFractionalValue = T(nameof(MaximumFractionalValue));
     public static readonly DicomTag SegmentedPropertyTypeCodeSequence = T(nameof(SegmentedPropertyTypeCodeSequence));
     public static readonly DicomTag SegmentationFractionalType = T(nameof(SegmentationFractionalType));
+    public static readonly DicomTag ContentLabel = T(nameof(ContentLabel));
+    public static readonly DicomTag ContentDescription = T(nameof(ContentDescription));
+    public static readonly DicomTag ContentCreatorName = T(nameof(ContentCreatorName));
     public static readonly DicomTag IconImageSequence = T(nameof(IconImageSequence));
     public static readonly DicomTag StructureSetLabel = T(nameof(StructureSetLabel));
     public static readonly DicomTag StructureSetName = T(nameof(StructureSetName));
