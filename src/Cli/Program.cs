@@ -8,4 +8,5 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(CoordinatorCommand.Create());
 root.Subcommands.Add(SiteCommand.Create());
 root.Subcommands.Add(StudyCommand.Create());
+root.Subcommands.Add(FeaturesCommand.Create());
 return await root.Parse(args).InvokeAsync();

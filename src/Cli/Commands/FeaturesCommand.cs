@@ -1,0 +1,112 @@
+using System.CommandLine;
+using FedRad.Imaging;
+using FedRad.Radiomics;
+using FedRad.Radiomics.Batch;
+using FedRad.Radiomics.Io;
+using FedRad.Radiomics.Output;
+using FedRad.Radiomics.Processing;
+using FedRad.Radiomics.Settings;
+using Spectre.Console;
+
+namespace FedRad.Cli.Commands;
+
+/// <summary>`fedrad features extract|batch`: IBSI radiomics for one ROI or a whole cohort.</summary>
+public static class FeaturesCommand
+{
+    public static Command Create()
+    {
+        var image = new Option<string>("--image") { Description = "image: DICOM series folder or NIfTI file (.nii, .nii.gz)", Required = true };
+        var mask = new Option<string>("--mask") { Description = "ROI: RTSTRUCT, SEG or NIfTI mask (file or folder holding one)", Required = true };
+        var roi = new Option<string?>("--roi") { Description = "RTSTRUCT ROI name (or SEG segment label)" };
+        var segment = new Option<int?>("--segment") { Description = "SEG segment number or NIfTI label" };
+        var modality = new Option<string>("--modality") { Description = "CT or PT (a PET DICOM series is converted to SUV, body weight)", DefaultValueFactory = _ => "CT" };
+        var settings = new Option<string>("--settings") { Description = "IBSI settings file (YAML or JSON; presets in configs/)", Required = true };
+        var output = new Option<string>("--out") { Description = "output file: .csv (feature,ibsi_code,aggregation_code,value) or .json", Required = true };
+        var extract = new Command("extract", "Extract IBSI features for one ROI") { image, mask, roi, segment, modality, settings, output };
+        extract.SetAction(parse => Extract(parse.GetValue(image)!, parse.GetValue(mask)!, parse.GetValue(roi), parse.GetValue(segment),
+            parse.GetValue(modality)!, parse.GetValue(settings)!, parse.GetValue(output)!));
+
+        var manifest = new Option<string>("--manifest") { Description = $"cohort CSV with columns {string.Join(", ", BatchExtractor.RequiredColumns)} (optional: {string.Join(", ", BatchExtractor.OptionalColumns)})", Required = true };
+        var batchSettings = new Option<string>("--settings") { Description = "IBSI settings file for rows without a 'settings' column value", Required = true };
+        var batchOut = new Option<string>("--out") { Description = "long CSV of all rows; a .wide.csv (one row per patient and timepoint) and a .cache folder go beside it", Required = true };
+        var jobs = new Option<int>("--jobs") { Description = "ROIs extracted in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var batch = new Command("batch", "Extract features for every row of a manifest, in parallel; resumes from its cache after an interruption") { manifest, batchSettings, batchOut, jobs };
+        batch.SetAction((parse, ct) => Batch(parse.GetValue(manifest)!, parse.GetValue(batchSettings)!, parse.GetValue(batchOut)!, parse.GetValue(jobs), ct));
+
+        return new Command("features", "IBSI radiomics features (PET/CT)") { extract, batch };
+    }
+
+    private static int Extract(string imagePath, string maskPath, string? roi, int? segment, string modality, string settingsPath, string outPath)
+    {
+        try
+        {
+            var settings = SettingsLoader.Load(settingsPath);
+            var (image, mask, warnings) = RoiInputLoader.Load(new RoiInput(imagePath, maskPath, roi, segment, RoiInputLoader.NormaliseModality(modality)));
+            foreach (var w in warnings) Console.Error.WriteLine($"warning: {w}");
+            var set = RadiomicsExtractor.Extract(image, mask, settings);
+            foreach (var n in set.Notes) Console.Error.WriteLine($"note: {n}");
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
+            if (outPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                using var stream = File.Create(outPath);
+                FeatureWriter.WriteLongJson(stream, set);
+            }
+            else
+            {
+                using var writer = new StreamWriter(outPath);
+                FeatureWriter.WriteLongCsv(writer, set);
+            }
+            var undefined = set.Values.Count(v => double.IsNaN(v.Value));
+            Console.WriteLine($"{set.Values.Count} feature values ({undefined} undefined for this ROI) for {set.MorphologicalVoxelCount} voxels, {set.GreyLevels} grey levels -> {outPath}");
+            return 0;
+        }
+        catch (Exception e) when (e is SettingsException or RadiomicsInputException or ImageFormatException or IOException or UnauthorizedAccessException
+                                      or InvalidDataException or ArgumentException or FedRad.Imaging.Pet.SuvRefusedException or FedRad.Imaging.Series.SeriesGeometryException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static async Task<int> Batch(string manifestPath, string settingsPath, string outPath, int jobs, CancellationToken ct)
+    {
+        List<ManifestRow> rows;
+        RadiomicsSettings settings;
+        try
+        {
+            settings = SettingsLoader.Load(settingsPath);
+            rows = BatchExtractor.ReadManifest(manifestPath);
+        }
+        catch (Exception e) when (e is SettingsException or InvalidDataException or IOException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+
+        BatchResult result;
+        try
+        {
+            result = await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async ctx =>
+                {
+                    var task = ctx.AddTask($"features: {rows.Count} ROIs", maxValue: rows.Count);
+                    var progress = new Progress<BatchProgress>(p =>
+                    {
+                        task.Value = p.Done;
+                        task.Description = $"features: {p.Done}/{p.Total} ({p.FromCache} cached, {p.Failed} failed) {Markup.Escape(p.Current ?? "")}";
+                    });
+                    return await BatchExtractor.RunAsync(rows, settings, outPath, jobs, progress, ct);
+                });
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"interrupted: finished ROIs are cached in {outPath}.cache; run the same command again to resume");
+            return 130;
+        }
+        Console.WriteLine($"{result.Computed} ROIs extracted, {result.FromCache} from cache, {result.Failures.Count} failed -> {result.LongPath}, {result.WidePath}");
+        foreach (var (row, error) in result.Failures)
+            Console.Error.WriteLine($"error: {manifestPath} line {row.Line} ({row.PatientId} {row.Input.Modality} {row.Timepoint}): {error}");
+        return result.Failures.Count == 0 ? 0 : 1;
+    }
+}
