@@ -41,12 +41,12 @@ for (s in sites) {
   n <- sizes[[s]]
   age <- round(rnorm(n, 62, 9), 1)
   sex <- rbinom(n, 1, 0.5)
-  z <- matrix(rnorm(n * 3), n, 3)
+  z <- matrix(rnorm(n * 4), n, 4)
   latent <- cbind(
     z[, 1],
     z[, 2],
     0.5 * z[, 1] + sqrt(0.75) * z[, 3],
-    z[, 3],
+    z[, 4],
     0.85 * z[, 1] + sqrt(1 - 0.85^2) * rnorm(n),
     rnorm(n)
   ) + outer((age - 62) / 9, c(0.3, -0.2, 0.1, 0.25, 0.2, 0)) + outer(sex, c(0.2, 0, -0.3, 0.1, 0, 0.2))
@@ -63,7 +63,9 @@ for (s in sites) {
   time <- ceiling(pmin(t_event, t_cens))       # whole days: tied times across sites
   event <- as.integer(t_event <= t_cens)
   ids <- sprintf("%s-%03d", s, seq_len(n))
-  tab <- data.frame(id = ids, round(x, 6), age = age, sex = sex, y = y, time = time, event = event,
+  # the same follow-up without rounding (no tied times), for the glmnet Cox comparison
+  time_exact <- round(pmin(t_event, t_cens), 6)
+  tab <- data.frame(id = ids, round(x, 6), age = age, sex = sex, y = y, time = time, event = event, time_exact = time_exact,
                     stringsAsFactors = FALSE)
   write.csv(tab, file.path(out, "sites", paste0(s, ".csv")), row.names = FALSE, quote = FALSE)
   # read back, so that R analyses exactly the values FedRad reads
@@ -223,9 +225,10 @@ for (s in sites) {
   put_cindex(paste0("loso_cox_", s), test$time, test$event, lp)
 }
 
-# penalised Cox (glmnet, Breslow ties)
+# penalised Cox (glmnet). On untied times: with tied times glmnet's Cox likelihood is not
+# exactly coxph's Breslow likelihood (see docs/statistics.md), and FedRad follows coxph.
 for (cfg in list(list("l1", 1, 0.03), list("enet", 0.5, 0.05))) {
-  g <- glmnet(X, Surv(pooled$time, pooled$event), family = "cox", alpha = cfg[[2]], lambda = cfg[[3]],
+  g <- glmnet(X, Surv(pooled$time_exact, pooled$event), family = "cox", alpha = cfg[[2]], lambda = cfg[[3]],
               thresh = 1e-25, maxit = 10000000, standardize = TRUE)
   b <- as.matrix(coef(g))[, 1]
   put(paste0("glmnet_cox_", cfg[[1]]), "coef", names(b), b)

@@ -140,7 +140,7 @@ public sealed class BadInputTests : IDisposable
         var json = await SimFit.RunAsync(new SimFitOptions { Sites = sites, Model = "logistic", Outcome = "z", Features = ["f1", "f2"], Penalty = "l2", Lambda = 0.01 }, ct: Ct);
         Assert.True(double.IsFinite(json["coefficients"]!["f1"]!.GetValue<double>()));
         Assert.Null(json["calibration"]);
-        Assert.Contains(json["notes"]!.AsArray(), n => ((string)n!).StartsWith("no calibration: calibration slope: perfect or quasi-complete separation"));
+        Assert.Contains(json["notes"]!.AsArray(), n => ((string)n!).StartsWith("no calibration: calibration slope:") && ((string)n!).Contains("separation"));
         NoNaN(json);
     }
 

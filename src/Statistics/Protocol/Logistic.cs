@@ -25,7 +25,7 @@ public sealed record LogisticRequest : SiteRequest<LogisticAggregate>
 /// the information X'WX at the requested coefficients. At zero coefficients these are, up to
 /// known factors, the sums of features over positives and over all patients and the
 /// uncentred cross-products, i.e. the site's class means and second moments; nothing finer.
-/// Also the number of patients whose fitted probability is numerically 0 or 1 (separation check).
+/// Also the numbers of patients whose fitted probability is numerically 0 or 1, or nearly so (separation checks).
 /// </summary>
 public sealed record LogisticAggregate : SiteAggregate
 {
@@ -34,6 +34,10 @@ public sealed record LogisticAggregate : SiteAggregate
     public IReadOnlyList<double>? Gradient { get; init; }
     public IReadOnlyList<IReadOnlyList<double>>? Information { get; init; }
     public int NumericallySeparated { get; init; }
+
+    /// <summary>Patients whose fitted probability is within 1e-8 of 0 or 1 (diagnoses separation
+    /// when the fit breaks down before probabilities reach exactly 0 or 1).</summary>
+    public int NearlySeparated { get; init; }
 }
 
 /// <summary>Sum of squared differences between the 0/1 outcome and the predicted probability

@@ -21,6 +21,7 @@ public sealed partial class StatisticsSite
         var gradient = r.Derivatives ? new double[p] : null;
         var information = r.Derivatives ? Numerics.Dense.Zeros(p, p) : null;
         var separated = 0;
+        var nearly = 0;
         var row = new double[p];
         var beta = r.Coefficients.ToArray();
         for (var i = 0; i < data.RowCount; i++)
@@ -33,6 +34,7 @@ public sealed partial class StatisticsSite
             logLik += y[i] * eta - log1pExp;
             var mu = 1 / (1 + Math.Exp(-eta));
             if (mu < SeparationEpsilon || mu > 1 - SeparationEpsilon) separated++;
+            if (mu < 1e-8 || mu > 1 - 1e-8) nearly++;
             if (gradient is null) continue;
             var w = mu * (1 - mu);
             for (var j = 0; j < p; j++)
@@ -47,7 +49,7 @@ public sealed partial class StatisticsSite
         return new LogisticAggregate
         {
             Site = Name, Count = data.RowCount, Positives = positives, LogLikelihood = logLik,
-            Gradient = gradient, Information = information, NumericallySeparated = separated,
+            Gradient = gradient, Information = information, NumericallySeparated = separated, NearlySeparated = nearly,
         };
     }
 

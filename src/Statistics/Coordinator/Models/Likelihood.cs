@@ -20,7 +20,12 @@ internal interface ILikelihood
 /// <param name="Gradient">Of the log-likelihood.</param>
 /// <param name="Information">Minus its Hessian.</param>
 /// <param name="SeparatedBySite">Patients with fitted probability numerically 0 or 1, per site (logistic only).</param>
-internal sealed record LikelihoodValue(double LogLikelihood, double[]? Gradient, double[][]? Information, IReadOnlyDictionary<string, int> SeparatedBySite);
+/// <param name="NearlySeparatedBySite">Patients with fitted probability within 1e-8 of 0 or 1, per site (logistic only).</param>
+internal sealed record LikelihoodValue(double LogLikelihood, double[]? Gradient, double[][]? Information,
+    IReadOnlyDictionary<string, int> SeparatedBySite, IReadOnlyDictionary<string, int> NearlySeparatedBySite)
+{
+    public static readonly IReadOnlyDictionary<string, int> None = new Dictionary<string, int>();
+}
 
 /// <summary>Logistic log-likelihood: the sum of the sites' own (each site's gradient and
 /// information are sums over its patients, so the sum over sites is the pooled one).</summary>
@@ -46,7 +51,8 @@ internal sealed class LogisticLikelihood(Federation federation, IReadOnlyList<st
             Dense.AddInPlace(information!, a.Information!.Select(r => r.ToArray()).ToArray());
         }
         return new LikelihoodValue(parts.Sum(a => a.LogLikelihood), gradient, information,
-            parts.Where(a => a.NumericallySeparated > 0).ToDictionary(a => a.Site, a => a.NumericallySeparated));
+            parts.Where(a => a.NumericallySeparated > 0).ToDictionary(a => a.Site, a => a.NumericallySeparated),
+            parts.Where(a => a.NearlySeparated > 0).ToDictionary(a => a.Site, a => a.NearlySeparated));
     }
 }
 
@@ -73,7 +79,7 @@ internal sealed class StratifiedCoxLikelihood(Federation federation, IReadOnlyLi
             Dense.AddInPlace(gradient, a.Gradient!.ToArray());
             Dense.AddInPlace(information!, a.Information!.Select(r => r.ToArray()).ToArray());
         }
-        return new LikelihoodValue(parts.Sum(a => a.LogLikelihood), gradient, information, new Dictionary<string, int>());
+        return new LikelihoodValue(parts.Sum(a => a.LogLikelihood), gradient, information, LikelihoodValue.None, LikelihoodValue.None);
     }
 }
 
@@ -118,7 +124,7 @@ internal sealed class PooledCoxLikelihood(Federation federation, IReadOnlyList<s
         }
         var logLik = Dense.Dot(eventSum, beta);
         for (var t = 0; t < k; t++) logLik -= d[t] * Math.Log(s0[t]);
-        if (!derivatives) return new LikelihoodValue(logLik, null, null, new Dictionary<string, int>());
+        if (!derivatives) return new LikelihoodValue(logLik, null, null, LikelihoodValue.None, LikelihoodValue.None);
 
         var gradient = (double[])eventSum.Clone();
         var information = Dense.Zeros(p, p);
@@ -136,6 +142,6 @@ internal sealed class PooledCoxLikelihood(Federation federation, IReadOnlyList<s
         }
         for (var a = 0; a < p; a++)
             for (var b = 0; b < a; b++) information[a][b] = information[b][a];
-        return new LikelihoodValue(logLik, gradient, information, new Dictionary<string, int>());
+        return new LikelihoodValue(logLik, gradient, information, LikelihoodValue.None, LikelihoodValue.None);
     }
 }

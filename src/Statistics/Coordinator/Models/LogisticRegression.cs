@@ -45,7 +45,7 @@ public static class LogisticRegression
         {
             optimum = await NewtonSolver.MaximiseAsync(likelihood, model, ct);
             if (optimum.Value.SeparatedBySite.Count > 0)
-                throw new AnalysisFailedException($"{model}: {NewtonSolver.Separation(optimum.Value)}; the maximum-likelihood estimates do not exist (consider a penalty)");
+                throw new AnalysisFailedException($"{model}: {NewtonSolver.Separation(optimum.Value.SeparatedBySite)}; the maximum-likelihood estimates do not exist (consider a penalty)");
             var chol = Dense.Cholesky(optimum.Value.Information!)
                 ?? throw new AnalysisFailedException($"{model}: the information matrix is singular at the estimate");
             var covariance = Dense.CholeskyInverse(chol);

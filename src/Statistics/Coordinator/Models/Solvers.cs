@@ -21,8 +21,9 @@ internal static class NewtonSolver
         for (var iteration = 1; iteration <= MaxIterations; iteration++)
         {
             var chol = Dense.Cholesky(value.Information!)
-                ?? throw new AnalysisFailedException($"{model}: the information matrix is singular at iteration {iteration} " +
-                    "(collinear features, a feature that is constant among the patients, or perfect separation)");
+                ?? throw new AnalysisFailedException(value.NearlySeparatedBySite.Count > 0
+                    ? $"{model}: {Separation(value.NearlySeparatedBySite)}; the maximum-likelihood estimates do not exist (consider a penalty)"
+                    : $"{model}: the information matrix is singular at iteration {iteration} (collinear features, or a feature constant among the patients)");
             var step = Dense.CholeskySolve(chol, value.Gradient!);
             double[] next;
             LikelihoodValue nextValue;
@@ -43,12 +44,12 @@ internal static class NewtonSolver
             if (converged) return new Optimum(beta, value, iteration);
         }
         throw new AnalysisFailedException($"{model}: Newton-Raphson did not converge in {MaxIterations} iterations" +
-            (value.SeparatedBySite.Count > 0 ? $" ({Separation(value)})" : " (the estimates keep growing: likely separation or monotone likelihood)"));
+            (value.NearlySeparatedBySite.Count > 0 ? $" ({Separation(value.NearlySeparatedBySite)})" : " (the estimates keep growing: likely separation or monotone likelihood)"));
     }
 
-    public static string Separation(LikelihoodValue value) =>
-        "perfect or quasi-complete separation: fitted probabilities numerically 0 or 1 for " +
-        string.Join(", ", value.SeparatedBySite.Select(s => $"{s.Value} patient(s) at site {s.Key}"));
+    public static string Separation(IReadOnlyDictionary<string, int> bySite) =>
+        "perfect or quasi-complete separation: fitted probabilities (numerically) 0 or 1 for " +
+        string.Join(", ", bySite.Select(s => $"{s.Value} patient(s) at site {s.Key}"));
 }
 
 /// <summary>
