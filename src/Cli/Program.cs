@@ -9,4 +9,5 @@ root.Subcommands.Add(CoordinatorCommand.Create());
 root.Subcommands.Add(SiteCommand.Create());
 root.Subcommands.Add(StudyCommand.Create());
 root.Subcommands.Add(FeaturesCommand.Create());
+root.Subcommands.Add(SimCommand.Create());
 return await root.Parse(args).InvokeAsync();
