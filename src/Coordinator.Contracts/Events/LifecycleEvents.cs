@@ -1,7 +1,8 @@
 namespace FedRad.Coordinator.Contracts.Events;
 
 // Lifecycle events published on the message bus (MassTransit). They carry identifiers,
-// counts and aggregate metrics only: never patient data.
+// counts and aggregate metrics only: never patient data. Metrics that may be undefined are
+// null rather than NaN, which JSON cannot carry.
 
 public sealed record SiteRegistered(string SiteId, string AgentVersion, DateTimeOffset At);
 
@@ -11,8 +12,8 @@ public sealed record UpdateReceived(string StudyId, int Round, string SiteId, lo
 
 public sealed record UpdateRejected(string StudyId, int Round, string SiteId, string Reason, DateTimeOffset At);
 
-public sealed record RoundCompleted(string StudyId, int Round, string Kind, IReadOnlyList<string> Participants, double Loss, string Reason, DateTimeOffset At);
+public sealed record RoundCompleted(string StudyId, int Round, string Kind, IReadOnlyList<string> Participants, double? Loss, string Reason, DateTimeOffset At);
 
 public sealed record RoundFailed(string StudyId, int Round, string Kind, IReadOnlyList<string> Participants, string Reason, DateTimeOffset At);
 
-public sealed record StudyCompleted(string StudyId, string State, double PooledAuc, string Reason, DateTimeOffset At);
+public sealed record StudyCompleted(string StudyId, string State, double? PooledAuc, string Reason, DateTimeOffset At);

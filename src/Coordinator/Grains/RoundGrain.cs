@@ -164,7 +164,7 @@ public sealed class RoundGrain(
         await WithdrawOutstandingTasks();
         var view = View();
         log.LogInformation("Round {Study}/{Round} completed: {Reason}; loss {Loss:F4}", plan.StudyId, plan.Round, reason, view.Loss);
-        await bus.Publish(new RoundCompleted(plan.StudyId, plan.Round, plan.Kind.ToString(), view.Participants, view.Loss, reason, S.ClosedAt.Value));
+        await bus.Publish(new RoundCompleted(plan.StudyId, plan.Round, plan.Kind.ToString(), view.Participants, double.IsFinite(view.Loss) ? view.Loss : null, reason, S.ClosedAt.Value));
         await GrainFactory.GetGrain<IStudyGrain>(plan.StudyId).OnRoundClosed(view);
     }
 

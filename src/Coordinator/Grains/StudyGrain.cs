@@ -107,8 +107,10 @@ public sealed class StudyGrain(
         if (final == StudyState.Failed) S.FailureReason = reason;
         await state.WriteStateAsync();
         log.LogInformation("Study {Study} {State}: {Reason}", S.Definition!.StudyId, final, reason);
-        await bus.Publish(new StudyCompleted(S.Definition.StudyId, final.ToString(), S.Evaluation?.PooledAuc ?? double.NaN, reason, clock.GetUtcNow()));
+        await bus.Publish(new StudyCompleted(S.Definition.StudyId, final.ToString(), Finite(S.Evaluation?.PooledAuc), reason, clock.GetUtcNow()));
     }
+
+    private static double? Finite(double? v) => v is { } x && double.IsFinite(x) ? x : null;
 
     private StudyView View() => new()
     {

@@ -73,6 +73,7 @@ public static class StudyMapping
                 RejectedUpdates = r.RejectedUpdates,
                 StartedUnixMs = r.StartedAt.ToUnixTimeMilliseconds(),
                 ClosedUnixMs = r.ClosedAt?.ToUnixTimeMilliseconds() ?? 0,
+                ResultModelId = r.Result?.Sha256 ?? "",
             };
             rs.SelectedSites.AddRange(r.SelectedSites);
             rs.Participants.AddRange(r.Participants);

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+using FedRad.Coordinator.Hosting;
+using FedRad.Protocol.V1;
+using FedRad.Shared.Tensors;
+using FedRad.Shared.Transfer;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace FedRad.Tests.Infrastructure;
+
+/// <summary>A real coordinator (Kestrel + Orleans silo) on loopback ports, with raw gRPC clients for the tests.</summary>
+public sealed class TestCoordinator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly GrpcChannel _channel;
+
+    public string Url { get; }
+    public string AuditLog { get; }
+    public SiteService.SiteServiceClient Site { get; }
+    public AdminService.AdminServiceClient Admin { get; }
+
+    private TestCoordinator(WebApplication app, string url, string auditLog)
+    {
+        _app = app;
+        Url = url;
+        AuditLog = auditLog;
+        _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 16 << 20, // larger than the server's limit, to test the server's refusal
+            MaxSendMessageSize = 16 << 20,
+        });
+        Site = new SiteService.SiteServiceClient(_channel);
+        Admin = new AdminService.AdminServiceClient(_channel);
+    }
+
+    public static async Task<TestCoordinator> Start(long maxPayloadBytes = TransferLimits.DefaultMaxPayloadBytes)
+    {
+        var dir = Directory.CreateTempSubdirectory("fedrad-test-").FullName;
+        var audit = Path.Combine(dir, "audit.jsonl");
+        var app = CoordinatorHost.Build(new CoordinatorOptions
+        {
+            Urls = "http://127.0.0.1:0",
+            SiloPort = FreePort(),
+            GatewayPort = FreePort(),
+            AuditLogPath = audit,
+            MaxPayloadBytes = maxPayloadBytes,
+            ServiceId = "test-" + Guid.NewGuid().ToString("N")[..8],
+        }, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        await app.StartAsync();
+        return new TestCoordinator(app, CoordinatorHost.BoundAddress(app), audit);
+    }
+
+    public async Task Register(params string[] sites)
+    {
+        foreach (var s in sites) await Site.RegisterAsync(new RegisterRequest { SiteId = s, AgentVersion = "test" });
+    }
+
+    /// <summary>Creates and starts a logistic-regression study over <paramref name="sites"/> and returns its id.</summary>
+    public async Task<string> StartStudy(string studyId, string[] sites, int features = 2, int rounds = 1, int minSites = 1, int timeoutSeconds = 60)
+    {
+        var spec = new StudySpec { StudyId = studyId, Model = "logreg", LabelColumn = "label", Rounds = rounds, MinSites = minSites, RoundTimeoutSeconds = timeoutSeconds };
+        spec.FeatureNames.AddRange(Enumerable.Range(0, features).Select(i => $"f{i}"));
+        spec.SiteIds.AddRange(sites);
+        await Admin.CreateStudyAsync(new CreateStudyRequest { Spec = spec });
+        await Admin.StartStudyAsync(new StudyRef { StudyId = studyId });
+        return studyId;
+    }
+
+    public async Task<StudyStatus> WaitFor(string studyId, Func<StudyStatus, bool> condition, double timeoutSeconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (true)
+        {
+            var s = await Admin.GetStudyAsync(new StudyRef { StudyId = studyId });
+            if (condition(s)) return s;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"study {studyId} did not reach the expected state; last: {s}");
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task<ModelWeights> DownloadModel(string siteId, string modelId)
+    {
+        var call = Site.DownloadModel(new DownloadModelRequest { SiteId = siteId, ModelId = modelId });
+        var buffer = new MemoryStream();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) call.ResponseStream.Current.Data.WriteTo(buffer);
+        return TensorCodec.Deserialize(buffer.ToArray());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
