@@ -8,6 +8,7 @@
 #   results.csv                   analysis,quantity,name,value (values with 17 significant digits)
 #   combat_nocov.csv              sva::ComBat(batch = site) of f1..f6, one row per patient
 #   combat_cov.csv                the same with age and sex preserved (mod = ~ age + sex)
+#   combat_scanner.csv            ComBat with a scanner batch spanning sites, age and sex preserved
 #   roc_pooled.csv                pROC ROC points of the pooled logistic model
 # Everything is deterministic (fixed seed); rerunning gives identical files.
 
@@ -247,6 +248,10 @@ write_combat("combat_nocov.csv", combat_nocov)
 mod <- model.matrix(~ age + sex, data = pooled)
 combat_cov <- suppressMessages(ComBat(dat = t(X), batch = pooled$site, mod = mod, par.prior = TRUE))
 write_combat("combat_cov.csv", combat_cov)
+# batches that span sites (a scanner column the tests add: every third patient of each site, 0-based, on "GE")
+scanner <- ifelse(pooled$row %% 3 == 0, "GE", "Siemens")
+combat_scanner <- suppressMessages(ComBat(dat = t(X), batch = scanner, mod = mod, par.prior = TRUE))
+write_combat("combat_scanner.csv", combat_scanner)
 
 # logistic and Cox models on the ComBat-harmonised features (age and sex preserved)
 harmonised <- pooled

@@ -49,7 +49,7 @@ public sealed class RFixtureReproducibilityTests
             Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
             foreach (var (key, value) in expected)
                 Assert.True(Math.Abs(actual[key] - value) <= 1e-12 * Math.Max(1, Math.Abs(value)), $"{key}: committed {value:R}, regenerated {actual[key]:R}");
-            foreach (var file in new[] { "combat_nocov.csv", "combat_cov.csv", "roc_pooled.csv" })
+            foreach (var file in new[] { "combat_nocov.csv", "combat_cov.csv", "combat_scanner.csv", "roc_pooled.csv" })
                 Assert.Equal(File.ReadAllText(Path.Combine(committed, file)), File.ReadAllText(Path.Combine(output, file)));
         }
         finally
