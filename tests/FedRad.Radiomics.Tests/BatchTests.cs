@@ -38,10 +38,10 @@ public sealed class BatchTests : IDisposable
         // Interrupt after the first finished ROI (one worker), then run again: only the rest is computed.
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress(p => { if (p.Done == 1) cts.Cancel(); });
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => BatchExtractor.RunAsync(rows, settings, outPath, 1, progress, cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => BatchExtractor.RunAsync(rows, settings, outPath, new BatchOptions(1), progress, cts.Token));
         Assert.Single(Directory.GetFiles(outPath + ".cache", "*.csv"));
 
-        var result = await BatchExtractor.RunAsync(rows, settings, outPath, 2, null, CancellationToken.None);
+        var result = await BatchExtractor.RunAsync(rows, settings, outPath, new BatchOptions(2), null, CancellationToken.None);
         Assert.Equal(1, result.FromCache);
         Assert.Equal(3, result.Computed);
         var failure = Assert.Single(result.Failures);
@@ -61,9 +61,38 @@ public sealed class BatchTests : IDisposable
         Assert.Contains("pt_glcm_joint_max_3d_mrg", header);
 
         // A third run computes nothing: everything that succeeded is cached, and the outputs are the same.
-        var again = await BatchExtractor.RunAsync(rows, settings, outPath, 2, null, CancellationToken.None);
+        var again = await BatchExtractor.RunAsync(rows, settings, outPath, new BatchOptions(2), null, CancellationToken.None);
         Assert.Equal((0, 4), (again.Computed, again.FromCache));
         Assert.Equal(longLines, File.ReadAllLines(outPath));
+    }
+
+    [Fact]
+    public async Task AlignedModalitiesShareTheReferenceGridAndDeltaComparesTimepoints()
+    {
+        var manifest = Manifest("P1,IMG,MSK,CT,t0", "P1,IMG,MSK,PT,t0", "P1,IMG,MSK,CT,t1", "P1,IMG,MSK,PT,t1", "P2,IMG,MSK,CT,t0");
+        var rows = BatchExtractor.ReadManifest(manifest);
+        var settings = SettingsLoader.Load(TestData.Config("ibsi-digital-phantom.yaml"));
+        var outPath = Path.Combine(_dir, "aligned.csv");
+        var result = await BatchExtractor.RunAsync(rows, settings, outPath, new BatchOptions(2, "PT", ("t0", "t1")), null, CancellationToken.None);
+        // P1/t0 and P1/t1 are PT+CT units; P2 has no PT row to align to and fails with that reason.
+        Assert.Equal(2, result.Computed);
+        var failure = Assert.Single(result.Failures);
+        Assert.Contains("no PT row", failure.Error);
+
+        var wide = File.ReadAllLines(result.WidePath);
+        Assert.Equal(3, wide.Length);
+        var header = wide[0].Split(',').ToList();
+        var row = wide[1].Split(',');
+        double Cell(string column) => double.Parse(row[header.IndexOf(column)], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(556.333, Cell("pt_morph_volume"), 3);
+        Assert.Equal(Cell("pt_morph_volume"), Cell("ct_morph_volume"));
+
+        var delta = File.ReadAllLines(result.DeltaPath!);
+        Assert.Equal(2, delta.Length); // header + P1
+        var dh = delta[0].Split(',').ToList();
+        var dr = delta[1].Split(',');
+        Assert.Equal("0", dr[dh.IndexOf("delta_diff_pt_morph_volume")]);
+        Assert.Equal("0", dr[dh.IndexOf("delta_rel_ct_glcm_joint_max_3d_avg")]);
     }
 
     [Fact]

@@ -30,8 +30,11 @@ public static class FeaturesCommand
         var batchSettings = new Option<string>("--settings") { Description = "IBSI settings file for rows without a 'settings' column value", Required = true };
         var batchOut = new Option<string>("--out") { Description = "long CSV of all rows; a .wide.csv (one row per patient and timepoint) and a .cache folder go beside it", Required = true };
         var jobs = new Option<int>("--jobs") { Description = "ROIs extracted in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var batch = new Command("batch", "Extract features for every row of a manifest, in parallel; resumes from its cache after an interruption") { manifest, batchSettings, batchOut, jobs };
-        batch.SetAction((parse, ct) => Batch(parse.GetValue(manifest)!, parse.GetValue(batchSettings)!, parse.GetValue(batchOut)!, parse.GetValue(jobs), ct));
+        var alignTo = new Option<string?>("--align-to") { Description = "CT or PT: extract all modalities of a patient, timepoint and ROI together on this modality's grid, with its mask" };
+        var delta = new Option<string?>("--delta") { Description = "BASELINE:FOLLOWUP timepoints: also write delta radiomics (difference and relative change) to a .delta.csv" };
+        var batch = new Command("batch", "Extract features for every row of a manifest, in parallel; resumes from its cache after an interruption") { manifest, batchSettings, batchOut, jobs, alignTo, delta };
+        batch.SetAction((parse, ct) => Batch(parse.GetValue(manifest)!, parse.GetValue(batchSettings)!, parse.GetValue(batchOut)!, parse.GetValue(jobs),
+            parse.GetValue(alignTo), parse.GetValue(delta), ct));
 
         return new Command("features", "IBSI radiomics features (PET/CT)") { extract, batch };
     }
@@ -68,16 +71,25 @@ public static class FeaturesCommand
         }
     }
 
-    private static async Task<int> Batch(string manifestPath, string settingsPath, string outPath, int jobs, CancellationToken ct)
+    private static async Task<int> Batch(string manifestPath, string settingsPath, string outPath, int jobs, string? alignTo, string? delta, CancellationToken ct)
     {
         List<ManifestRow> rows;
         RadiomicsSettings settings;
+        BatchOptions options;
         try
         {
             settings = SettingsLoader.Load(settingsPath);
             rows = BatchExtractor.ReadManifest(manifestPath);
+            (string, string)? timepoints = null;
+            if (delta is not null)
+            {
+                var parts = delta.Split(':');
+                if (parts.Length != 2 || parts.Any(p => p.Length == 0)) throw new ArgumentException($"--delta '{delta}' is not BASELINE:FOLLOWUP");
+                timepoints = (parts[0], parts[1]);
+            }
+            options = new BatchOptions(jobs, alignTo is null ? null : RoiInputLoader.NormaliseModality(alignTo), timepoints);
         }
-        catch (Exception e) when (e is SettingsException or InvalidDataException or IOException)
+        catch (Exception e) when (e is SettingsException or InvalidDataException or IOException or ArgumentException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
@@ -96,7 +108,7 @@ public static class FeaturesCommand
                         task.Value = p.Done;
                         task.Description = $"features: {p.Done}/{p.Total} ({p.FromCache} cached, {p.Failed} failed) {Markup.Escape(p.Current ?? "")}";
                     });
-                    return await BatchExtractor.RunAsync(rows, settings, outPath, jobs, progress, ct);
+                    return await BatchExtractor.RunAsync(rows, settings, outPath, options, progress, ct);
                 });
         }
         catch (OperationCanceledException)
@@ -104,7 +116,7 @@ public static class FeaturesCommand
             Console.Error.WriteLine($"interrupted: finished ROIs are cached in {outPath}.cache; run the same command again to resume");
             return 130;
         }
-        Console.WriteLine($"{result.Computed} ROIs extracted, {result.FromCache} from cache, {result.Failures.Count} failed -> {result.LongPath}, {result.WidePath}");
+        Console.WriteLine($"{result.Computed} ROIs extracted, {result.FromCache} from cache, {result.Failures.Count} failed -> {result.LongPath}, {result.WidePath}{(result.DeltaPath is null ? "" : ", " + result.DeltaPath)}");
         foreach (var (row, error) in result.Failures)
             Console.Error.WriteLine($"error: {manifestPath} line {row.Line} ({row.PatientId} {row.Input.Modality} {row.Timepoint}): {error}");
         return result.Failures.Count == 0 ? 0 : 1;

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using FedRad.Radiomics.Features;
 using FedRad.Radiomics.Io;
+using FedRad.Radiomics.Multimodal;
 using FedRad.Radiomics.Output;
 using FedRad.Radiomics.Settings;
 
@@ -15,8 +16,15 @@ public sealed record ManifestRow(int Line, string PatientId, string Timepoint, R
 /// <summary>Progress of a batch: rows finished (computed, from cache or failed) out of the total.</summary>
 public readonly record struct BatchProgress(int Done, int Total, int FromCache, int Failed, string? Current);
 
-/// <summary>What a batch did: rows computed, reused from the cache, and failed (with why).</summary>
-public sealed record BatchResult(int Computed, int FromCache, IReadOnlyList<(ManifestRow Row, string Error)> Failures, string LongPath, string WidePath);
+/// <summary>What a batch did: ROIs computed, reused from the cache, and failed (with why); where it wrote.</summary>
+public sealed record BatchResult(int Computed, int FromCache, IReadOnlyList<(ManifestRow Row, string Error)> Failures, string LongPath, string WidePath, string? DeltaPath);
+
+/// <summary>
+/// How a batch runs. <see cref="AlignTo"/>: rows of one patient, timepoint and ROI in several modalities are
+/// extracted together on the grid of this modality, with that row's mask (PET/CT from the same ROI).
+/// <see cref="Delta"/>: also write delta radiomics between two timepoints (difference and relative change).
+/// </summary>
+public sealed record BatchOptions(int Parallelism, string? AlignTo = null, (string Baseline, string FollowUp)? Delta = null);
 
 /// <summary>
 /// Feature extraction for a cohort: reads a manifest CSV, extracts every row in parallel, and writes a long CSV
@@ -67,22 +75,24 @@ public static class BatchExtractor
     }
 
     public static async Task<BatchResult> RunAsync(IReadOnlyList<ManifestRow> rows, RadiomicsSettings defaultSettings, string outPath,
-        int parallelism, IProgress<BatchProgress>? progress, CancellationToken ct)
+        BatchOptions options, IProgress<BatchProgress>? progress, CancellationToken ct)
     {
         var cacheDir = outPath + ".cache";
         Directory.CreateDirectory(cacheDir);
         var settingsCache = new ConcurrentDictionary<string, RadiomicsSettings>();
-        var results = new FeatureSet?[rows.Count];
+        RadiomicsSettings SettingsOf(ManifestRow r) => r.SettingsPath is null ? defaultSettings : settingsCache.GetOrAdd(r.SettingsPath, SettingsLoader.Load);
+        var units = Units(rows, options.AlignTo);
+        var results = new FeatureSet?[units.Count];
         var failures = new ConcurrentBag<(ManifestRow, string)>();
         int done = 0, fromCache = 0, computed = 0;
 
-        await Parallel.ForEachAsync(Enumerable.Range(0, rows.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct }, (i, token) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, units.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = ct }, (i, token) =>
         {
-            var row = rows[i];
+            var unit = units[i];
             try
             {
-                var settings = row.SettingsPath is null ? defaultSettings : settingsCache.GetOrAdd(row.SettingsPath, SettingsLoader.Load);
-                var cacheFile = Path.Combine(cacheDir, CacheKey(row, settings) + ".csv");
+                var key = CacheKey(unit.Rows.Select(r => KeyText(r, SettingsOf(r))).Append(unit.AlignTo ?? ""));
+                var cacheFile = Path.Combine(cacheDir, key + ".csv");
                 if (File.Exists(cacheFile))
                 {
                     results[i] = ReadCached(cacheFile);
@@ -90,8 +100,7 @@ public static class BatchExtractor
                 }
                 else
                 {
-                    var (image, mask, _) = RoiInputLoader.Load(row.Input);
-                    var set = RadiomicsExtractor.Extract(image, mask, settings);
+                    var set = Extract(unit, SettingsOf);
                     token.ThrowIfCancellationRequested();
                     WriteCached(cacheFile, set);
                     results[i] = set;
@@ -100,59 +109,109 @@ public static class BatchExtractor
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                failures.Add((row, $"{e.GetType().Name}: {e.Message}"));
+                failures.Add((unit.Rows[0], $"{e.GetType().Name}: {e.Message}"));
             }
             var d = Interlocked.Increment(ref done);
-            progress?.Report(new BatchProgress(d, rows.Count, Volatile.Read(ref fromCache), failures.Count, $"{row.PatientId} {row.Input.Modality} {row.Timepoint}".Trim()));
+            progress?.Report(new BatchProgress(d, units.Count, Volatile.Read(ref fromCache), failures.Count, unit.Label));
             return ValueTask.CompletedTask;
         });
 
-        var longPath = outPath;
-        var widePath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFileNameWithoutExtension(outPath) + ".wide.csv");
-        WriteOutputs(rows, results, longPath, widePath);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
+        var stem = Path.GetFileNameWithoutExtension(outPath);
+        var widePath = Path.Combine(dir, stem + ".wide.csv");
+        var deltaPath = options.Delta is null ? null : Path.Combine(dir, stem + ".delta.csv");
+        WriteOutputs(units, results, outPath, widePath, deltaPath, options.Delta);
         var failureList = failures.OrderBy(f => f.Item1.Line).ToList();
         WriteFailures(outPath + ".errors.csv", failureList);
-        return new BatchResult(computed, fromCache, failureList, longPath, widePath);
+        return new BatchResult(computed, fromCache, failureList, outPath, widePath, deltaPath);
     }
 
-    private static void WriteOutputs(IReadOnlyList<ManifestRow> rows, FeatureSet?[] results, string longPath, string widePath)
+    /// <summary>What is extracted together: one row, or (aligned) all modalities of one patient, timepoint and ROI.</summary>
+    private sealed record Unit(IReadOnlyList<ManifestRow> Rows, string? AlignTo)
+    {
+        public ManifestRow First => Rows[0];
+        public string Label => $"{First.PatientId} {string.Join("+", Rows.Select(r => r.Input.Modality))} {First.Timepoint}".Trim();
+        public string RoiKey => First.Input.RoiName ?? First.Input.Segment?.ToString(CultureInfo.InvariantCulture) ?? "";
+    }
+
+    private static List<Unit> Units(IReadOnlyList<ManifestRow> rows, string? alignTo)
+    {
+        if (alignTo is null) return rows.Select(r => new Unit([r], null)).ToList();
+        var units = new List<Unit>();
+        foreach (var g in rows.GroupBy(r => (r.PatientId, r.Timepoint, Roi: r.Input.RoiName ?? r.Input.Segment?.ToString(CultureInfo.InvariantCulture))))
+        {
+            // The reference modality first: its mask is the ROI for every modality of the group.
+            var ordered = g.OrderBy(r => r.Input.Modality == alignTo ? 0 : 1).ThenBy(r => r.Line).ToList();
+            units.Add(new Unit(ordered, alignTo));
+        }
+        return units;
+    }
+
+    private static FeatureSet Extract(Unit unit, Func<ManifestRow, RadiomicsSettings> settingsOf)
+    {
+        if (unit.AlignTo is null)
+        {
+            var row = unit.First;
+            var (image, mask, _) = RoiInputLoader.Load(row.Input);
+            return RadiomicsExtractor.Extract(image, mask, settingsOf(row));
+        }
+        var reference = unit.First;
+        if (reference.Input.Modality != unit.AlignTo)
+            throw new InvalidDataException($"{unit.Label}: no {unit.AlignTo} row to align to (manifest line {reference.Line})");
+        var (refImage, refMask, _) = RoiInputLoader.Load(reference.Input);
+        var images = new List<ModalityImage> { new(reference.Input.Modality, refImage, settingsOf(reference)) };
+        foreach (var r in unit.Rows.Skip(1))
+            images.Add(new ModalityImage(r.Input.Modality, RoiInputLoader.LoadImage(r.Input).Image, settingsOf(r)));
+        return MultimodalExtractor.Extract(images, refMask, unit.AlignTo);
+    }
+
+    private static void WriteOutputs(List<Unit> units, FeatureSet?[] results, string longPath, string widePath, string? deltaPath, (string Baseline, string FollowUp)? delta)
     {
         var tmp = longPath + ".tmp";
         using (var w = new StreamWriter(tmp, false, new UTF8Encoding(false)))
         {
-            var first = true;
-            for (var i = 0; i < rows.Count; i++)
-            {
-                if (results[i] is not { } set) continue;
-                FeatureWriter.WriteLongCsv(w, set, Ids(rows[i]), header: first);
-                first = false;
-            }
-            if (first) w.WriteLine(string.Join(',', Ids(rows.Count > 0 ? rows[0] : null).Select(c => c.Column).Append(FeatureWriter.LongHeader)));
+            w.WriteLine(string.Join(',', Ids(null).Select(c => c.Column).Append(FeatureWriter.LongHeader)));
+            for (var i = 0; i < units.Count; i++)
+                if (results[i] is { } set) FeatureWriter.WriteLongCsv(w, set, Ids(units[i]), header: false);
         }
         File.Move(tmp, longPath, overwrite: true);
 
-        // Wide: one row per patient and timepoint; each modality's (and ROI's) features under its own prefix.
-        var wide = new List<(IReadOnlyList<(string, string)>, OrderedDictionary<string, double>)>();
-        foreach (var g in rows.Select((r, i) => (r, i)).Where(x => results[x.i] is not null).GroupBy(x => (x.r.PatientId, x.r.Timepoint)))
+        // Wide: one row per patient and timepoint; each modality's (and ROI's) features under their own prefix.
+        var merged = new List<(string Patient, string Timepoint, FeatureSet Set)>();
+        foreach (var g in units.Select((u, i) => (u, i)).Where(x => results[x.i] is not null).GroupBy(x => (x.u.First.PatientId, x.u.First.Timepoint)))
         {
-            var merged = new OrderedDictionary<string, double>(StringComparer.Ordinal);
-            foreach (var (r, i) in g)
-                foreach (var (k, v) in results[i]!.ToWideRow(Prefix(r))) merged[k] = v;
-            wide.Add(([("patient_id", g.Key.PatientId), ("timepoint", g.Key.Timepoint)], merged));
+            var values = g.SelectMany(x => Prefixed(x.u, results[x.i]!).Values).ToList();
+            merged.Add((g.Key.PatientId, g.Key.Timepoint, new FeatureSet(values, 0, 0, 0, [])));
         }
-        using var ww = new StreamWriter(widePath, false, new UTF8Encoding(false));
-        FeatureWriter.WriteWideCsv(ww, wide);
+        using (var ww = new StreamWriter(widePath, false, new UTF8Encoding(false)))
+            FeatureWriter.WriteWideCsv(ww, merged.Select(m => ((IReadOnlyList<(string, string)>)[("patient_id", m.Patient), ("timepoint", m.Timepoint)], m.Set.ToWideRow())).ToList());
+
+        if (deltaPath is null || delta is not { } d) return;
+        var rows = new List<(IReadOnlyList<(string, string)>, OrderedDictionary<string, double>)>();
+        foreach (var p in merged.GroupBy(m => m.Patient))
+        {
+            var before = p.FirstOrDefault(m => m.Timepoint == d.Baseline);
+            var after = p.FirstOrDefault(m => m.Timepoint == d.FollowUp);
+            if (before.Set is null || after.Set is null) continue;
+            rows.Add(([("patient_id", p.Key), ("baseline", d.Baseline), ("follow_up", d.FollowUp)], DeltaRadiomics.Compute(before.Set, after.Set).ToWideRow()));
+        }
+        using var dw = new StreamWriter(deltaPath, false, new UTF8Encoding(false));
+        FeatureWriter.WriteWideCsv(dw, rows);
     }
 
-    private static string Prefix(ManifestRow r)
+    // Single-modality results get "{modality}[_{roi}]"; aligned results already carry modality prefixes and get the ROI's.
+    private static FeatureSet Prefixed(Unit u, FeatureSet set)
     {
-        var roi = r.Input.RoiName ?? (r.Input.Segment is { } s ? $"seg{s}" : null);
-        var p = r.Input.Modality.ToLowerInvariant();
-        return roi is null ? p : $"{p}_{new string(roi.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray())}";
+        var roi = u.RoiKey.Length == 0 ? null
+            : (u.First.Input.RoiName is null ? "seg" : "") + new string(u.RoiKey.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
+        if (u.AlignTo is not null) return roi is null ? set : set.WithFamilyPrefix(roi);
+        var modality = u.First.Input.Modality.ToLowerInvariant();
+        return set.WithFamilyPrefix(roi is null ? modality : $"{modality}_{roi}");
     }
 
-    private static List<(string Column, string Value)> Ids(ManifestRow? r) =>
-        [("patient_id", r?.PatientId ?? ""), ("timepoint", r?.Timepoint ?? ""), ("modality", r?.Input.Modality ?? ""), ("roi", r?.Input.RoiName ?? r?.Input.Segment?.ToString(CultureInfo.InvariantCulture) ?? "")];
+    private static List<(string Column, string Value)> Ids(Unit? u) =>
+        [("patient_id", u?.First.PatientId ?? ""), ("timepoint", u?.First.Timepoint ?? ""),
+         ("modality", u is null ? "" : string.Join("+", u.Rows.Select(r => r.Input.Modality))), ("roi", u?.RoiKey ?? "")];
 
     private static void WriteFailures(string path, List<(ManifestRow Row, string Error)> failures)
     {
@@ -163,8 +222,11 @@ public static class BatchExtractor
             w.WriteLine($"{r.Line},{FeatureWriter.Csv(r.PatientId)},{FeatureWriter.Csv(r.Timepoint)},{r.Input.Modality},{FeatureWriter.Csv(e.ReplaceLineEndings(" "))}");
     }
 
-    /// <summary>SHA-256 of everything the result depends on: inputs (path, size, write time), ROI selection and the settings.</summary>
-    internal static string CacheKey(ManifestRow row, RadiomicsSettings settings)
+    /// <summary>SHA-256 of everything a result depends on: each row's inputs (path, size, write time), ROI selection and settings.</summary>
+    private static string CacheKey(IEnumerable<string> parts) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n--\n", parts))));
+
+    private static string KeyText(ManifestRow row, RadiomicsSettings settings)
     {
         var sb = new StringBuilder();
         foreach (var p in new[] { row.Input.ImagePath, row.Input.MaskPath })
@@ -173,8 +235,7 @@ public static class BatchExtractor
             foreach (var f in Files(p)) sb.Append(f.Length).Append(':').Append(f.LastWriteTimeUtc.Ticks).Append(';');
         }
         sb.Append(row.Input.RoiName).Append('|').Append(row.Input.Segment).Append('|').Append(row.Input.Modality).Append('|');
-        sb.Append(SettingsLoader.ToYaml(settings));
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+        return sb.Append(SettingsLoader.ToYaml(settings)).ToString();
     }
 
     private static IEnumerable<FileInfo> Files(string path) =>

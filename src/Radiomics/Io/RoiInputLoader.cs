@@ -19,32 +19,26 @@ public static class RoiInputLoader
 {
     public static (ImageVolume Image, MaskVolume Mask, IReadOnlyList<string> Warnings) Load(RoiInput input)
     {
-        var warnings = new List<string>();
-        ImageVolume image;
-        string? frame = null;
+        var (image, frame, warnings) = LoadImage(input);
+        var roi = RoiLoader.Load(input.MaskPath, image.Grid, frame, new RoiSelection(input.RoiName, input.Segment));
+        return (image, roi.Mask, [.. warnings, .. roi.Warnings]);
+    }
+
+    /// <summary>The image alone (for a modality that takes its ROI from another image of a multimodal set).</summary>
+    public static (ImageVolume Image, string? FrameOfReferenceUid, IReadOnlyList<string> Warnings) LoadImage(RoiInput input)
+    {
         if (IsNifti(input.ImagePath))
         {
             var nifti = NiftiReader.Read(input.ImagePath);
-            warnings.AddRange(nifti.Warnings);
-            image = nifti.ToImageVolume(input.Modality == "PT" ? "as stored" : "");
+            return (nifti.ToImageVolume(input.Modality == "PT" ? "as stored" : ""), null, nifti.Warnings);
         }
-        else if (input.Modality == "PT")
+        if (input.Modality == "PT")
         {
             var pet = PetSeries.Load(input.ImagePath);
-            warnings.AddRange(pet.Warnings);
-            image = pet.Suv;
-            frame = pet.FrameOfReferenceUid;
+            return (pet.Suv, pet.FrameOfReferenceUid, pet.Warnings);
         }
-        else
-        {
-            var series = DicomSeriesReader.Load(input.ImagePath, input.Modality);
-            warnings.AddRange(series.Warnings);
-            image = series.Image;
-            frame = series.FrameOfReferenceUid;
-        }
-        var roi = RoiLoader.Load(input.MaskPath, image.Grid, frame, new RoiSelection(input.RoiName, input.Segment));
-        warnings.AddRange(roi.Warnings);
-        return (image, roi.Mask, warnings);
+        var series = DicomSeriesReader.Load(input.ImagePath, input.Modality);
+        return (series.Image, series.FrameOfReferenceUid, series.Warnings);
     }
 
     public static string NormaliseModality(string? modality) => (modality ?? "CT").Trim().ToUpperInvariant() switch

@@ -11,12 +11,12 @@ public static class DeltaRadiomics
 {
     public static FeatureSet Compute(FeatureSet baseline, FeatureSet followUp)
     {
-        var before = baseline.Values.ToDictionary(v => (v.Family, v.Name, v.Aggregation));
+        var before = baseline.Values.ToDictionary(v => (v.Feature, v.Aggregation));
         var values = new List<FeatureValue>();
         var rel = new List<FeatureValue>();
         foreach (var after in followUp.Values)
         {
-            if (!before.TryGetValue((after.Family, after.Name, after.Aggregation), out var b)) continue;
+            if (!before.TryGetValue((after.Feature, after.Aggregation), out var b)) continue;
             double diff = after.Value - b.Value, relative = diff / Math.Abs(b.Value);
             var undefined = double.IsNaN(b.Value) || double.IsNaN(after.Value) ? "undefined at one timepoint" : null;
             values.Add(after with { Family = $"delta_diff_{after.Family}", Value = diff, NanReason = double.IsNaN(diff) ? undefined : null });
