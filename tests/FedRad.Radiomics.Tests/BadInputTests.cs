@@ -99,6 +99,22 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void MoranOnAnOversizedBoundingBoxIsADocumentedNaNNotAnOutOfMemory()
+    {
+        // Two voxels at opposite corners of a 129x129x65 box would need a 512x512x256 FFT grid (4 GiB of buffers).
+        var g = ImageGrid.Axial(129, 129, 65, 1, 1, 1);
+        var m = new bool[g.VoxelCount];
+        m[g.Index(0, 0, 0)] = true;
+        m[g.Index(128, 128, 64)] = true;
+        var v = new float[g.VoxelCount];
+        v[g.Index(0, 0, 0)] = 1;
+        var s = new RadiomicsSettings { Families = new HashSet<FeatureFamily> { FeatureFamily.Morphology } };
+        var moran = RadiomicsExtractor.Extract(new ImageVolume(g, v), new MaskVolume(g, m), s).Get("N365");
+        Assert.True(double.IsNaN(moran.Value));
+        Assert.Contains("FFT grid", moran.NanReason);
+    }
+
+    [Fact]
     public void ResegmentationThatRemovesEverythingIsAnError()
     {
         var (img, mask) = Volume(6, (_, _, _) => -900, (i, _, _) => i > 1);

@@ -205,6 +205,9 @@ internal static class Morphology
     /// by Parseval's theorem on a zero-padded FFT grid: Σ_o w(o) Σ_i a_i b_{i+o} = (1/M) Σ_f W_f conj(A_f) B_f.
     /// Two complex FFTs carry the four real inputs (y + i·m and y² + i·w).
     /// </summary>
+    /// <summary>Largest FFT grid for Moran's I / Geary's C: four double buffers of 2^25 points are 1 GiB.</summary>
+    internal const long MaxFftPoints = 1L << 25;
+
     private static (double Moran, double Geary, string? Why) SpatialAutocorrelation(PreparedRoi roi)
     {
         var count = roi.MaskCount;
@@ -218,6 +221,8 @@ internal static class Morphology
 
         int bx = roi.X1 - roi.X0 + 1, by = roi.Y1 - roi.Y0 + 1, bz = roi.Z1 - roi.Z0 + 1;
         int px = Fft.NextPowerOfTwo(2 * bx - 1), py = Fft.NextPowerOfTwo(2 * by - 1), pz = Fft.NextPowerOfTwo(2 * bz - 1);
+        if ((long)px * py * pz > MaxFftPoints)
+            return (double.NaN, double.NaN, $"the ROI's bounding box ({bx}x{by}x{bz} voxels) needs a {px}x{py}x{pz} FFT grid, above the {MaxFftPoints} points (1 GiB of buffers) allowed; resample to coarser voxels");
         var size = px * py * pz;
         var re1 = new double[size];
         var im1 = new double[size];
