@@ -62,7 +62,14 @@ public sealed class DicomDataset
     /// <summary>Numeric values; throws <see cref="FormatException"/> naming the tag when a DS/IS value is not a number.</summary>
     public double[] GetDoubles(DicomTag tag) => Get(tag) is { IsSequence: false, Fragments: null } e ? e.GetNumbers() : [];
 
-    public int? GetInt(DicomTag tag, int index = 0) => GetDouble(tag, index) is { } d ? checked((int)Math.Round(d)) : null;
+    /// <summary>An integer value; throws <see cref="FormatException"/> naming the tag when it is not a whole number in int range.</summary>
+    public int? GetInt(DicomTag tag, int index = 0)
+    {
+        if (GetDouble(tag, index) is not { } d) return null;
+        if (!(d >= int.MinValue && d <= int.MaxValue) || Math.Abs(d - Math.Round(d)) > 1e-6)
+            throw new FormatException($"{tag}: value {d} is not an integer in range");
+        return (int)Math.Round(d);
+    }
 
     public IReadOnlyList<DicomDataset> GetSequence(DicomTag tag) => Get(tag)?.Items ?? [];
 

@@ -89,6 +89,8 @@ public static class NiftiReader
         if (offset < NiftiHeader.HeaderSize)
             throw new ImageFormatException(path, 108, $"vox_offset {header.VoxOffset} points inside the header (.hdr/.img pairs are not read; convert to .nii)");
         var dataBytes = count * bpv;
+        if (dataBytes > Array.MaxLength)
+            throw new ImageFormatException(path, 40, $"{dataBytes} bytes of voxel data exceed what one array can hold");
         if (fileLength >= 0 && offset + dataBytes > fileLength)
             throw new ImageFormatException(path, fileLength, $"the header declares {dataBytes} bytes of voxel data from byte {offset} but the file has {fileLength} bytes");
 
@@ -101,10 +103,29 @@ public static class NiftiReader
             if (r == 0) throw new ImageFormatException(path, offset - skip, "file ends before vox_offset");
             skip -= r;
         }
-        var raw = new byte[dataBytes];
-        var read = stream.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
-        if (read < raw.Length)
-            throw new ImageFormatException(path, offset + read, $"file ends inside the voxel data ({read} of {dataBytes} bytes)");
+        // A .nii.gz header can claim any size: grow the buffer with the data actually inflated, never to the claim.
+        byte[] raw;
+        if (fileLength >= 0) raw = new byte[dataBytes];
+        else
+        {
+            using var collected = new MemoryStream();
+            var chunk = new byte[1 << 20];
+            while (collected.Length < dataBytes)
+            {
+                var r = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, dataBytes - collected.Length));
+                if (r == 0) break;
+                collected.Write(chunk, 0, r);
+            }
+            if (collected.Length < dataBytes)
+                throw new ImageFormatException(path, offset + collected.Length, $"file ends inside the voxel data ({collected.Length} of {dataBytes} bytes)");
+            raw = collected.Length == collected.Capacity ? collected.GetBuffer() : collected.ToArray();
+        }
+        if (fileLength >= 0)
+        {
+            var read = stream.ReadAtLeast(raw, raw.Length, throwOnEndOfStream: false);
+            if (read < raw.Length)
+                throw new ImageFormatException(path, offset + read, $"file ends inside the voxel data ({read} of {dataBytes} bytes)");
+        }
 
         var voxels = Convert(raw, header.DataType, header.BigEndian, (int)count);
         // scl_slope = 0 means "no scaling" (nifti1.h).

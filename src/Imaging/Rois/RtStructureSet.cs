@@ -26,6 +26,12 @@ public sealed class RtStructureSet
 
     public static RtStructureSet FromFile(DicomFile file)
     {
+        try { return Parse(file); }
+        catch (FormatException e) { throw new ImageFormatException(file.Path, -1, $"RT Structure Set attribute unusable: {e.Message}", e); }
+    }
+
+    private static RtStructureSet Parse(DicomFile file)
+    {
         var ds = file.Dataset;
         var modality = ds.GetString(DicomTags.Modality);
         if (modality != "RTSTRUCT")
@@ -40,7 +46,7 @@ public sealed class RtStructureSet
             {
                 double[] data;
                 try { data = c.GetDoubles(DicomTags.ContourData); }
-                catch (FormatException e) { throw new ImageFormatException(file.Path, c.Get(DicomTags.ContourData)?.Offset ?? c.Offset, $"ROI {number}: {e.Message}", e); }
+                catch (FormatException e) { throw new ImageFormatException(file.Path, c.Get(DicomTags.ContourData)?.Offset ?? c.Offset, $"ROI {number} Contour Data: {e.Message}", e); }
                 if (data.Length % 3 != 0)
                     throw new ImageFormatException(file.Path, c.Offset, $"ROI {number}: Contour Data has {data.Length} values, not a multiple of 3");
                 var points = new Vec3[data.Length / 3];

@@ -28,6 +28,12 @@ public sealed class Segmentation
 
     public static Segmentation FromFile(DicomFile file)
     {
+        try { return Parse(file); }
+        catch (FormatException e) { throw new ImageFormatException(file.Path, -1, $"Segmentation attribute unusable: {e.Message}", e); }
+    }
+
+    private static Segmentation Parse(DicomFile file)
+    {
         var ds = file.Dataset;
         if (ds.GetString(DicomTags.Modality) != "SEG")
             throw new ImageFormatException(file.Path, -1, $"Modality is '{ds.GetString(DicomTags.Modality)}', not SEG");

@@ -20,12 +20,19 @@ public sealed record SeriesSlice(
     public static IEnumerable<SeriesSlice> FromFile(DicomFile file)
     {
         var ds = file.Dataset;
-        var frames = ds.GetInt(DicomTags.NumberOfFrames) ?? 1;
+        int frames;
+        try { frames = ds.GetInt(DicomTags.NumberOfFrames) ?? 1; }
+        catch (FormatException e) { throw new ImageFormatException(file.Path, -1, e.Message, e); }
         var enhanced = ds.Contains(DicomTags.PerFrameFunctionalGroupsSequence) || ds.Contains(DicomTags.SharedFunctionalGroupsSequence);
         if (frames > 1 && !enhanced)
             throw new ImageFormatException(file.Path, -1, $"{frames} frames but no functional groups: a multi-frame image without per-frame geometry is not read as a volume");
         for (var f = 0; f < frames; f++)
-            yield return Build(file, f, enhanced);
+        {
+            SeriesSlice slice;
+            try { slice = Build(file, f, enhanced); }
+            catch (FormatException e) { throw new ImageFormatException(file.Path, -1, $"frame {f + 1}: {e.Message}", e); }
+            yield return slice;
+        }
     }
 
     private static SeriesSlice Build(DicomFile file, int frame, bool enhanced)

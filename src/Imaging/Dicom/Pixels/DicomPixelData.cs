@@ -75,6 +75,11 @@ public sealed class DicomPixelData
         else
         {
             var bytes = Concatenate(_frameFragments[frame]);
+            // A compressed frame cannot expand without bound (RLE runs: 64x per byte plane; lossless JPEG: at least 1 bit per
+            // sample), so a header claiming a huge image over a few bytes is refused before anything is allocated for it.
+            var limit = TransferSyntax.Pixels == PixelEncoding.Rle ? 64L * (bytes.Length + 64) : 8L * (bytes.Length + 64);
+            if ((long)d.SamplesPerFrame * (TransferSyntax.Pixels == PixelEncoding.Rle ? Math.Max(1, d.BitsAllocated / 8) : 1) > limit)
+                throw new DicomFormatException(_path, _pixels.Offset, $"frame {frame + 1} claims {d.Rows}x{d.Columns}x{d.SamplesPerPixel} samples but holds only {bytes.Length} compressed bytes");
             var fragmentOffset = _pixels.Offset;
             Exception Error(long offset, string message) =>
                 new DicomFormatException(_path, fragmentOffset, $"frame {frame + 1}, byte {offset} of its compressed data: {message}");

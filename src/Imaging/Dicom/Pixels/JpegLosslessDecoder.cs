@@ -181,7 +181,7 @@ public static class JpegLosslessDecoder
             var td = sos[2 + 2 * i] >> 4;
             scanIndex[i] = Array.IndexOf(frameComponents, id);
             if (scanIndex[i] < 0) throw error(sosOffset, $"SOS names component {id}, which SOF3 does not declare");
-            if (tables[td] is null) throw error(sosOffset, $"SOS uses Huffman table {td}, which no DHT defined");
+            if (td > 3 || tables[td] is null) throw error(sosOffset, $"SOS uses Huffman table {td}, which no DHT defined");
             scan[i] = new Component(id, td);
         }
         int predictor = sos[1 + 2 * ns], pointTransform = sos[3 + 2 * ns] & 0x0F;

@@ -10,6 +10,12 @@ public sealed record PixelDescription(
     /// <summary>Reads and checks the attributes; a missing or inconsistent one is an error naming it.</summary>
     public static PixelDescription From(DicomDataset ds, string path)
     {
+        try { return Read(ds, path); }
+        catch (FormatException e) { throw new DicomFormatException(path, -1, $"Image Pixel attribute unusable: {e.Message}", e); }
+    }
+
+    private static PixelDescription Read(DicomDataset ds, string path)
+    {
         int Required(DicomTag tag, string name) =>
             ds.GetInt(tag) ?? throw new DicomFormatException(path, -1, $"{name} {tag} is missing, so Pixel Data cannot be read");
         var rows = Required(DicomTags.Rows, "Rows");
