@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FedRad.Statistics.Analyses;
 using FedRad.Statistics.Data;
 using FedRad.Statistics.Protocol;
 using FedRad.Statistics.Site;
@@ -29,17 +30,17 @@ public static class SimHarmonize
 {
     public static async Task<JsonObject> RunAsync(SimHarmonizeOptions o, IProgress<string>? progress = null, CancellationToken ct = default)
     {
-        var sites = SimulationPlan.Load(o.Sites, o.MinimumCount);
-        var batchColumn = SimulationPlan.BatchColumn(o.BatchBy);
-        var features = SimulationPlan.Features(sites, o.Features, o.AllFeatures, [.. o.Exclude, .. o.Covariates, batchColumn!])
+        var sites = AnalysisPlan.Load(o.Sites, o.MinimumCount);
+        var batchColumn = AnalysisPlan.BatchColumn(o.BatchBy);
+        var features = AnalysisPlan.Features(sites.Endpoints, o.Features, o.AllFeatures, [.. o.Exclude, .. o.Covariates, batchColumn!])
             .Except(o.Covariates).ToArray();
         var notes = new List<string>();
         var excluded = new Dictionary<string, string>();
-        var federation = await SimulationPlan.EligibleAsync(sites, new EligibilityRequest
+        var federation = await AnalysisPlan.EligibleAsync(sites.Endpoints, new EligibilityRequest
         {
             Columns = [.. features, .. o.Covariates], BatchColumn = batchColumn, Harmonise = true,
         }, notes, excluded, progress, ct);
-        var combat = await SimulationPlan.HarmoniseAsync(federation, features, o.Covariates, o.BatchBy, notes, progress, ct);
+        var combat = await AnalysisPlan.HarmoniseAsync(federation, features, o.Covariates, o.BatchBy, notes, progress, ct);
 
         Directory.CreateDirectory(o.OutputDirectory);
         var files = new JsonObject();

@@ -1,3 +1,4 @@
+using FedRad.Statistics.Analyses;
 using FedRad.Statistics.Coordinator;
 using FedRad.Statistics.Data;
 using FedRad.Statistics.Site;
@@ -27,6 +28,9 @@ public sealed class SimulatedSites
         }
         return new SimulatedSites(sites);
     }
+
+    /// <summary>The sites as an analysis addresses them.</summary>
+    public IReadOnlyList<SiteEndpoint> Endpoints => Sites.Select(s => new SiteEndpoint(s.Name, s.Path, s.Channel, s.Table)).ToList();
 
     public Federation Federation(IEnumerable<string>? only = null) =>
         new(Sites.Where(s => only is null || only.Contains(s.Name)).Select(s => s.Channel));

@@ -2,19 +2,26 @@ using FedRad.Statistics.Coordinator;
 using FedRad.Statistics.Coordinator.Harmonisation;
 using FedRad.Statistics.Data;
 using FedRad.Statistics.Protocol;
+using FedRad.Statistics.Simulation;
 using FedRad.Statistics.Site;
 
-namespace FedRad.Statistics.Simulation;
+namespace FedRad.Statistics.Analyses;
 
-/// <summary>Steps shared by the simulation commands: choosing columns, the eligibility round
-/// (sites that cannot take part are left out, saying why), and harmonisation.</summary>
-internal static class SimulationPlan
+/// <summary>
+/// One site of an analysis as the coordinator side sees it: its name, where it is (a file, an
+/// address) for messages, its channel, and its table only when the analysis runs in simulation.
+/// </summary>
+public sealed record SiteEndpoint(string Name, string Where, ISiteChannel Channel, SiteTable? LocalTable = null);
+
+/// <summary>Steps shared by the analyses: choosing columns, the eligibility round (sites that
+/// cannot take part are left out, saying why), and harmonisation.</summary>
+public static class AnalysisPlan
 {
     /// <summary>
     /// The analysis columns: the listed ones, or every column of the first site except the named
     /// exclusions and a column called 'id'. With all features, every other column must be numeric.
     /// </summary>
-    public static IReadOnlyList<string> Features(SimulatedSites sites, IReadOnlyList<string>? listed, bool all, IEnumerable<string> exclude)
+    public static IReadOnlyList<string> Features(IReadOnlyList<SiteEndpoint> sites, IReadOnlyList<string>? listed, bool all, IEnumerable<string> exclude)
     {
         if (listed is { Count: > 0 } && all) throw new StatisticsInputException("give either --features or --all-features, not both");
         if (listed is { Count: > 0 })
@@ -25,7 +32,8 @@ internal static class SimulationPlan
         }
         if (!all) throw new StatisticsInputException("give the model's features with --features f1,f2,... or use --all-features");
         var excluded = new HashSet<string>(exclude.Where(e => e is not null), StringComparer.Ordinal);
-        var (name, path, table, _) = sites.Sites[0];
+        var (name, path, _, table) = sites[0];
+        if (table is null) throw new StatisticsInputException("--all-features needs the sites' tables, which only a simulation has; list the features with --features");
         var features = new List<string>();
         foreach (var column in table.Columns)
         {
@@ -44,11 +52,11 @@ internal static class SimulationPlan
     /// Asks every site whether it can take part. A site below its minimum count, or refusing by
     /// policy, is left out (noted); a site whose data are unusable stops the analysis.
     /// </summary>
-    public static async Task<Federation> EligibleAsync(SimulatedSites sites, EligibilityRequest request, List<string> notes,
+    public static async Task<Federation> EligibleAsync(IReadOnlyList<SiteEndpoint> sites, EligibilityRequest request, List<string> notes,
         Dictionary<string, string> excluded, IProgress<string>? progress, CancellationToken ct)
     {
         var kept = new List<ISiteChannel>();
-        foreach (var (name, path, _, channel) in sites.Sites)
+        foreach (var (name, path, channel, _) in sites)
         {
             try
             {
