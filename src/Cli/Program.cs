@@ -10,4 +10,6 @@ root.Subcommands.Add(SiteCommand.Create());
 root.Subcommands.Add(StudyCommand.Create());
 root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(SimCommand.Create());
+root.Subcommands.Add(PetCommand.Create());
+root.Subcommands.Add(DicomCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -15,4 +15,14 @@ public sealed class ImageFormatException : Exception
         FilePath = filePath;
         Offset = offset;
     }
+
+    /// <summary>The Imaging API reports every unusable file as an <see cref="ImageFormatException"/>, DICOM ones included.</summary>
+    public static ImageFormatException From(FedRad.Dicom.DicomFormatException e) => new(e.FilePath, e.Offset, e.Reason, e);
+
+    /// <summary>Runs a DICOM read, turning a <see cref="FedRad.Dicom.DicomFormatException"/> into an <see cref="ImageFormatException"/>.</summary>
+    public static T Wrap<T>(Func<T> read)
+    {
+        try { return read(); }
+        catch (FedRad.Dicom.DicomFormatException e) { throw From(e); }
+    }
 }

@@ -18,7 +18,10 @@ public sealed record RoiMask(MaskVolume Mask, string SourcePath, string Kind, IR
 /// </summary>
 public static class RoiLoader
 {
-    public static RoiMask Load(string path, ImageGrid target, string? frameOfReferenceUid, RoiSelection? selection = null)
+    public static RoiMask Load(string path, ImageGrid target, string? frameOfReferenceUid, RoiSelection? selection = null) =>
+        ImageFormatException.Wrap(() => LoadFile(path, target, frameOfReferenceUid, selection));
+
+    private static RoiMask LoadFile(string path, ImageGrid target, string? frameOfReferenceUid, RoiSelection? selection)
     {
         selection ??= new RoiSelection();
         var file = Resolve(path);

@@ -22,7 +22,7 @@ public sealed class RtStructureSet
         ?? Rois.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ImageFormatException(FilePath, -1, $"no ROI named '{name}'; the structure set has {string.Join(", ", Rois.Select(r => $"'{r.Name}'"))}");
 
-    public static RtStructureSet Read(string path) => FromFile(DicomReader.Read(path));
+    public static RtStructureSet Read(string path) => FromFile(ImageFormatException.Wrap(() => DicomReader.Read(path)));
 
     public static RtStructureSet FromFile(DicomFile file)
     {

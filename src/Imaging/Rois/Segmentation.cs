@@ -24,11 +24,11 @@ public sealed class Segmentation
     private readonly List<(SeriesSlice Plane, int Segment)> _frames = [];
     private DicomPixelData _pixels = null!;
 
-    public static Segmentation Read(string path) => FromFile(DicomReader.Read(path));
+    public static Segmentation Read(string path) => FromFile(ImageFormatException.Wrap(() => DicomReader.Read(path)));
 
     public static Segmentation FromFile(DicomFile file)
     {
-        try { return Parse(file); }
+        try { return ImageFormatException.Wrap(() => Parse(file)); }
         catch (FormatException e) { throw new ImageFormatException(file.Path, -1, $"Segmentation attribute unusable: {e.Message}", e); }
     }
 
@@ -73,7 +73,10 @@ public sealed class Segmentation
     /// nearest its slice (within half a target slice), so a SEG made on the same grid maps one to one. FRACTIONAL
     /// values count as inside from half the maximum value (probability ≥ 0.5 or occupancy ≥ 50 %).
     /// </summary>
-    public MaskVolume ToMask(int segmentNumber, ImageGrid target, ICollection<string> warnings)
+    public MaskVolume ToMask(int segmentNumber, ImageGrid target, ICollection<string> warnings) =>
+        ImageFormatException.Wrap(() => MaskOf(segmentNumber, target, warnings));
+
+    private MaskVolume MaskOf(int segmentNumber, ImageGrid target, ICollection<string> warnings)
     {
         var info = Segment(segmentNumber);
         var frames = _frames.Where(f => f.Segment == segmentNumber).ToList();

@@ -58,7 +58,9 @@ public static class DicomSeriesReader
     /// </summary>
     private static double UnevenTolerance(double spacing) => Math.Max(0.02, 0.1 * spacing);
 
-    public static DicomVolume Assemble(DicomSeriesFiles series)
+    public static DicomVolume Assemble(DicomSeriesFiles series) => ImageFormatException.Wrap(() => AssembleSlices(series));
+
+    private static DicomVolume AssembleSlices(DicomSeriesFiles series)
     {
         var name = series.ToString();
         var warnings = new List<string>();

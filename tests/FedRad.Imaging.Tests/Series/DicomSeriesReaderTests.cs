@@ -109,3 +109,31 @@ public class DicomSeriesReaderTests
         return target;
     }
 }
+
+public class DicomSeriesErrorTests
+{
+    [Fact]
+    public void SeriesInAnUndecodedSyntaxNamesTheConversion()
+    {
+        using var dir = TestData.Temp();
+        File.Copy(TestData.Path("dicom", "pet_ts_variants", "sts001_1-100_jls.dcm"), dir.File("a.dcm"));
+        var e = Assert.Throws<ImageFormatException>(() => DicomSeriesReader.Load(dir.Path, "PT"));
+        Assert.Contains("1.2.840.10008.1.2.4.80", e.Message);
+        Assert.Contains("gdcmconv --raw", e.Message);
+        Assert.Contains("a.dcm", e.Message);
+    }
+
+    [Fact]
+    public void FolderWithTwoPetSeriesAsksWhichOne()
+    {
+        using var dir = TestData.Temp();
+        File.Copy(TestData.Path("dicom", "pet_single", "acrin_flt_breast_1_PT_wholebody.dcm"), dir.File("a.dcm"));
+        File.Copy(TestData.Path("dicom", "pet_single", "fodicom_GH184_PT_jpegll.dcm"), dir.File("b.dcm"));
+        File.WriteAllText(dir.File("notes.txt"), "not DICOM");
+        var e = Assert.Throws<ImageFormatException>(() => DicomSeriesReader.Load(dir.Path, "PT"));
+        Assert.Contains("2 PT series", e.Message);
+        var scan = DicomDirectory.Scan(dir.Path);
+        Assert.Single(scan.Skipped);
+        Assert.Contains("notes.txt", scan.Skipped[0]);
+    }
+}
