@@ -127,6 +127,36 @@ public class SuvFactorTests
         Assert.Contains("Radionuclide Total Dose", Refusal(ds => ds.GetItem(DicomTags.RadiopharmaceuticalInformationSequence)!.Remove(DicomTags.RadionuclideTotalDose)).Message);
     }
 
+    /// <summary>Unit slips in the header give the same factor as the correct units, each with a warning.</summary>
+    [Fact]
+    public void WeightInGramsHeightInCmAndDoseInMBqAreDetected()
+    {
+        var path = TestData.Path("dicom", "pet_single", "fodicom_GH184_PT_jpegll.dcm");
+        var reference = SuvCalculator.Compute(PetAcquisition.FromDatasets("ok", [DicomReader.Read(path).Dataset]), SuvNormalisation.BodySurfaceArea);
+        var ds = DicomReader.Read(path).Dataset;
+        ds.Add(DicomTags.PatientWeight, "90000");
+        ds.Add(DicomTags.PatientSize, "170.00000476837");
+        ds.GetItem(DicomTags.RadiopharmaceuticalInformationSequence)!.Add(DicomTags.RadionuclideTotalDose, "474.592928");
+        var slipped = SuvCalculator.Compute(PetAcquisition.FromDatasets("slipped", [ds]), SuvNormalisation.BodySurfaceArea);
+        Assert.Equal(reference.UniformFactor!.Value, slipped.UniformFactor!.Value, 1e-9 * reference.UniformFactor.Value);
+        Assert.Contains(slipped.Warnings, w => w.Contains("grams"));
+        Assert.Contains(slipped.Warnings, w => w.Contains("cm"));
+        Assert.Contains(slipped.Warnings, w => w.Contains("MBq"));
+    }
+
+    /// <summary>QIBA order: Series Time after the acquisition → the GE private scan date/time (0009,xx0D of GEMS_PETD_01) is the reference.</summary>
+    [Fact]
+    public void GePrivateScanTimeIsUsedWhenSeriesTimeIsAfterAcquisition()
+    {
+        var ds = DicomReader.Read(TestData.Path("dicom", "pet_single", "fodicom_GH184_PT_jpegll.dcm")).Dataset;
+        ds.Add(DicomTags.SeriesTime, "113000");                                   // after the 11:00:36 acquisition
+        ds.Add(new DicomTag(0x0009, 0x0010), DicomVR.LO, "GEMS_PETD_01");
+        ds.Add(new DicomTag(0x0009, 0x100D), DicomVR.DT, "20141023105000");       // 10:50:00, 4680 s after the 09:32:00 injection
+        var conversion = SuvCalculator.Compute(PetAcquisition.FromDatasets("ge", [ds]), SuvNormalisation.BodyWeight);
+        Assert.Contains("GE private", conversion.Method);
+        Assert.Equal(90000 / (474592928 * Math.Pow(2, -4680 / 6588.0)), conversion.UniformFactor!.Value, 1e-12);
+    }
+
     [Fact]
     public void BodySizeFormulasMatchTheirPublishedDefinitions()
     {
