@@ -11,16 +11,14 @@ public sealed class CharacterSet
 {
     static CharacterSet() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
-    public static readonly CharacterSet Default = new(["ISO_IR 6"], Encoding.Latin1, null);
+    public static readonly CharacterSet Default = new(Encoding.Latin1, null);
 
-    public IReadOnlyList<string> Terms { get; }
     public Encoding Encoding { get; }
     /// <summary>Set when the declared character set could not be honoured exactly.</summary>
     public string? Warning { get; }
 
-    private CharacterSet(IReadOnlyList<string> terms, Encoding encoding, string? warning)
+    private CharacterSet(Encoding encoding, string? warning)
     {
-        Terms = terms;
         Encoding = encoding;
         Warning = warning;
     }
@@ -34,14 +32,14 @@ public sealed class CharacterSet
         {
             // Several code elements mean ISO 2022 escape-sequence switching (mostly Japanese/Korean).
             var first = Lookup(distinct[0].Replace("ISO 2022 ", "ISO_"));
-            return new CharacterSet(cleaned, first ?? Encoding.Latin1,
+            return new CharacterSet(first ?? Encoding.Latin1,
                 $"Specific Character Set '{string.Join('\\', cleaned)}' uses ISO 2022 code extensions, which FedRad does not decode; text read as {(first ?? Encoding.Latin1).WebName}");
         }
         var term = distinct[0];
         var encoding = Lookup(term.StartsWith("ISO 2022 ", StringComparison.Ordinal) ? "ISO_" + term[9..] : term);
         return encoding is null
-            ? new CharacterSet(cleaned, Encoding.Latin1, $"Specific Character Set '{term}' is unknown; text read as Latin-1")
-            : new CharacterSet(cleaned, encoding, null);
+            ? new CharacterSet(Encoding.Latin1, $"Specific Character Set '{term}' is unknown; text read as Latin-1")
+            : new CharacterSet(encoding, null);
     }
 
     private static Encoding? Lookup(string term) => term switch

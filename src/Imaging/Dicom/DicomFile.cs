@@ -10,8 +10,6 @@ public sealed class DicomFile
     public required TransferSyntax TransferSyntax { get; init; }
     /// <summary>True when the file had the 128-byte preamble and "DICM".</summary>
     public required bool HasPreamble { get; init; }
-    /// <summary>Where the data set starts in the file (after the file meta information).</summary>
-    public required long DatasetOffset { get; init; }
     /// <summary>Non-fatal irregularities found while reading (duplicate tags, odd lengths, guessed transfer syntax, ...).</summary>
     public required IReadOnlyList<string> Warnings { get; init; }
 

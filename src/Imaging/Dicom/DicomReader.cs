@@ -90,7 +90,7 @@ public static class DicomReader
         return new DicomFile
         {
             Path = path, FileMeta = meta, Dataset = dataset, TransferSyntax = ts, HasPreamble = preamble,
-            DatasetOffset = datasetOffset, Warnings = warnings,
+            Warnings = warnings,
         };
     }
 

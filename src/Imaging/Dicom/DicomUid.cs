@@ -9,8 +9,6 @@ public static class DicomUid
     public const string ImplementationClassUid = "2.25.8467852625610507222821244416714270429";
     public const string ImplementationVersionName = "FEDRAD_1";
 
-    public static string Generate() => FromGuid(Guid.NewGuid());
-
     /// <summary>A deterministic UID from any 16 bytes (e.g. a hash), so synthetic studies are reproducible.</summary>
     public static string FromGuid(Guid guid)
     {

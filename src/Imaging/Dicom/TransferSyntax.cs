@@ -47,12 +47,10 @@ public sealed record TransferSyntax(string Uid, string Name, bool ExplicitVR, bo
     /// <summary>What to run to turn a file in this syntax into one FedRad decodes.</summary>
     public string ConversionAdvice => Uid switch
     {
-        "1.2.840.10008.1.2.4.50" or "1.2.840.10008.1.2.4.51" =>
-            "decompress it first with `dcmdjpeg IN OUT` (dcmtk) or `gdcmconv --raw IN OUT`; note this syntax is lossy, so pixel values are not the originals",
-        "1.2.840.10008.1.2.4.80" or "1.2.840.10008.1.2.4.81" =>
-            "decompress it first with `gdcmconv --raw IN OUT` (GDCM) or `dcmdjpls IN OUT` (dcmtk)",
+        "1.2.840.10008.1.2.4.50" or "1.2.840.10008.1.2.4.51" => "decompress it first with `dcmdjpeg IN OUT` (dcmtk) or `gdcmconv --raw IN OUT`",
+        "1.2.840.10008.1.2.4.80" or "1.2.840.10008.1.2.4.81" => "decompress it first with `gdcmconv --raw IN OUT` (GDCM) or `dcmdjpls IN OUT` (dcmtk)",
         _ => "decompress it first with `gdcmconv --raw IN OUT` (GDCM)",
-    };
+    } + (Lossy ? "; note this syntax is lossy, so pixel values are not the originals" : "");
 
     public override string ToString() => $"{Name} ({Uid})";
 }

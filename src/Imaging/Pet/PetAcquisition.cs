@@ -3,7 +3,7 @@ using FedRad.Dicom;
 namespace FedRad.Imaging.Pet;
 
 /// <summary>Timing of one PET image plane.</summary>
-public sealed record PetFrameTiming(DateTime? AcquisitionDateTime, double? FrameReferenceTimeMs, double? ActualFrameDurationMs, double? DecayFactor);
+public sealed record PetFrameTiming(DateTime? AcquisitionDateTime, double? FrameReferenceTimeMs, double? ActualFrameDurationMs);
 
 /// <summary>
 /// The attributes SUV needs, read from a PET series (PET Series, PET Isotope, Patient Study modules, plus the GE and
@@ -18,7 +18,6 @@ public sealed record PetAcquisition
     public string? DecayCorrection { get; init; }
     public IReadOnlyList<string>? CorrectedImage { get; init; }
     public IReadOnlyList<string> SeriesType { get; init; } = [];
-    public string? Manufacturer { get; init; }
     public double? PatientWeight { get; init; }
     public double? PatientSize { get; init; }
     public string? PatientSex { get; init; }
@@ -53,7 +52,7 @@ public sealed record PetAcquisition
         var frames = planes.Select(p => new PetFrameTiming(
             DicomDateTime.ParseDateTime(p.GetString(DicomTags.AcquisitionDateTime))
                 ?? DicomDateTime.Combine(p.GetString(DicomTags.AcquisitionDate) ?? p.GetString(DicomTags.SeriesDate), p.GetString(DicomTags.AcquisitionTime)),
-            Number(p, DicomTags.FrameReferenceTime), Number(p, DicomTags.ActualFrameDuration), Number(p, DicomTags.DecayFactor))).ToList();
+            Number(p, DicomTags.FrameReferenceTime), Number(p, DicomTags.ActualFrameDuration))).ToList();
 
         var philipsSuv = Private(ds, 0x7053, "Philips PET Private Group", 0x00, notes);
         var philipsActivity = Private(ds, 0x7053, "Philips PET Private Group", 0x09, notes);
@@ -66,7 +65,6 @@ public sealed record PetAcquisition
             DecayCorrection = ds.GetString(DicomTags.DecayCorrection),
             CorrectedImage = ds.Contains(DicomTags.CorrectedImage) ? ds.GetStrings(DicomTags.CorrectedImage) : null,
             SeriesType = ds.GetStrings(DicomTags.SeriesType),
-            Manufacturer = ds.GetString(DicomTags.Manufacturer),
             PatientWeight = Number(ds, DicomTags.PatientWeight),
             PatientSize = Number(ds, DicomTags.PatientSize),
             PatientSex = ds.GetString(DicomTags.PatientSex),
