@@ -4,42 +4,40 @@ namespace FedRad.Coordinator.Aggregation;
 
 /// <summary>
 /// Federated averaging (McMahan et al. 2017): the new global model is the sample-weighted mean
-/// Σ nᵢ wᵢ / Σ nᵢ of the site models. Every enrolled site trains every round.
+/// Σ nᵢ wᵢ / Σ nᵢ of the site models, folded as they arrive (memory of one model).
 /// </summary>
-public sealed class FedAvg : IAggregationStrategy
+public sealed class FedAvg(StrategyOptions? options = null) : AggregationStrategy(options)
 {
-    public string Name => "fedavg";
+    public override string Name => "fedavg";
 
-    public IReadOnlyList<string> SelectSites(IReadOnlyList<string> enrolled, int round) => enrolled;
+    public override IUpdateAggregator BeginRound(ModelWeights global, ModelWeights? serverState = null) =>
+        new Accumulator(global, serverState, Options);
 
-    public IUpdateAggregator BeginRound(ModelWeights global) => new Accumulator(global);
-
-    private sealed class Accumulator(ModelWeights global) : IUpdateAggregator
+    /// <summary>FedAvg's fold and result; FedProx aggregates the same way.</summary>
+    internal sealed class Accumulator(ModelWeights global, ModelWeights? serverState, StrategyOptions options)
+        : StreamingAggregator(global, serverState, options)
     {
-        // Running Σ nᵢ wᵢ per tensor, in the global model's layout.
-        private readonly double[][] _sums = global.Tensors.Select(t => new double[t.Values.Length]).ToArray();
-        private double _totalWeight;
-
-        public int Count { get; private set; }
-
-        public void Add(ModelWeights update, long sampleCount)
+        protected override double[][] Combine()
         {
-            if (sampleCount <= 0) throw new ArgumentOutOfRangeException(nameof(sampleCount), "sample count must be positive");
-            for (var t = 0; t < _sums.Length; t++)
-            {
-                var values = update[global.Tensors[t].Name].Values;
-                var sum = _sums[t];
-                for (var i = 0; i < sum.Length; i++) sum[i] += sampleCount * values[i];
-            }
-            _totalWeight += sampleCount;
-            Count++;
-        }
-
-        public ModelWeights Finish()
-        {
-            if (Count == 0) throw new InvalidOperationException("no update to average");
-            return new ModelWeights(global.Tensors.Select((t, k) =>
-                t with { Values = _sums[k].Select(v => v / _totalWeight).ToArray() }));
+            NextServerState = new ModelWeights([NextReference()]);
+            return WeightedMean();
         }
     }
+}
+
+/// <summary>
+/// FedProx (Li et al. 2020): the sites add the proximal term μ/2 ‖w − w_global‖² to their local loss, which keeps
+/// heterogeneous sites near the global model; the server aggregates as FedAvg. μ travels to the sites as the site
+/// parameter <c>proximal_mu</c>.
+/// </summary>
+public sealed class FedProx(StrategyOptions? options = null) : AggregationStrategy(options)
+{
+    public const string ProximalMuParameter = "proximal_mu";
+
+    public override string Name => "fedprox";
+
+    public override IReadOnlyDictionary<string, double> SiteParameters => new Dictionary<string, double> { [ProximalMuParameter] = Options.ProximalMu };
+
+    public override IUpdateAggregator BeginRound(ModelWeights global, ModelWeights? serverState = null) =>
+        new FedAvg.Accumulator(global, serverState, Options);
 }
