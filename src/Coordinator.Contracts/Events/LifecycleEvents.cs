@@ -17,3 +17,5 @@ public sealed record RoundCompleted(string StudyId, int Round, string Kind, IRea
 public sealed record RoundFailed(string StudyId, int Round, string Kind, IReadOnlyList<string> Participants, string Reason, DateTimeOffset At);
 
 public sealed record StudyCompleted(string StudyId, string State, double? PooledAuc, string Reason, DateTimeOffset At);
+
+public sealed record AnalysisCompleted(string AnalysisId, string State, IReadOnlyList<string> Sites, int Requests, string Error, DateTimeOffset At);

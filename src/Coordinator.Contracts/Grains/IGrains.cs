@@ -45,3 +45,22 @@ public interface IRoundGrain : IGrainWithStringKey
 
     public static string Key(string studyId, int round) => $"{studyId}/{round}";
 }
+
+/// <summary>One request of a statistical analysis to one site, and its answer. Key: the task id.</summary>
+public interface IStatisticsQueryGrain : IGrainWithStringKey
+{
+    /// <summary>Hands the request to the site (as a task it receives on its stream).</summary>
+    Task Ask(string siteId, string requestJson, DateTimeOffset deadline);
+    /// <summary>The site's answer, from its upload. Idempotent for the same answer.</summary>
+    Task<SubmitResult> Answer(string siteId, StatisticsAnswer answer);
+    [AlwaysInterleave] Task<StatisticsAnswer?> GetAnswer();
+    /// <summary>Gives up on the request (deadline passed): the site's task is withdrawn.</summary>
+    Task Withdraw();
+}
+
+/// <summary>An exact federated analysis run by the coordinator across sites. Key: analysis id.</summary>
+public interface IAnalysisGrain : IGrainWithStringKey
+{
+    Task<AnalysisView> Start(AnalysisDefinition definition);
+    [AlwaysInterleave] Task<AnalysisView> GetView();
+}

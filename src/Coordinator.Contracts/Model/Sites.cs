@@ -8,9 +8,12 @@ public sealed record SiteTaskInfo
     [Id(1)] public required string StudyId { get; init; }
     [Id(2)] public required int Round { get; init; }
     [Id(3)] public required WorkKind Kind { get; init; }
-    [Id(4)] public required ModelRef GlobalModel { get; init; }
-    [Id(5)] public required StudyDefinition Study { get; init; }
+    /// <summary>Train and Evaluate: the model to start from and the study it belongs to.</summary>
+    [Id(4)] public ModelRef? GlobalModel { get; init; }
+    [Id(5)] public StudyDefinition? Study { get; init; }
     [Id(6)] public required DateTimeOffset Deadline { get; init; }
+    /// <summary>Statistics: the request (JSON) the site answers with an aggregate.</summary>
+    [Id(7)] public string? StatisticsRequest { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("FedRad.SiteView")]

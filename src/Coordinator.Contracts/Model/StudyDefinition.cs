@@ -28,7 +28,7 @@ public sealed record TrainingSettings
 }
 
 /// <summary>What a site is asked to do with the global model.</summary>
-public enum WorkKind { Train = 1, Evaluate = 2 }
+public enum WorkKind { Train = 1, Evaluate = 2, Statistics = 3 }
 
 /// <summary>A content-addressed model payload in the coordinator's blob store.</summary>
 [GenerateSerializer, Immutable, Alias("FedRad.ModelRef")]

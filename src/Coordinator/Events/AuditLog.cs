@@ -27,7 +27,7 @@ public sealed class AuditLogWriter(string path)
 /// <summary>Consumes every lifecycle event from the bus and writes it to the audit log.</summary>
 public sealed class AuditConsumer(AuditLogWriter audit) :
     IConsumer<SiteRegistered>, IConsumer<RoundStarted>, IConsumer<UpdateReceived>, IConsumer<UpdateRejected>,
-    IConsumer<RoundCompleted>, IConsumer<RoundFailed>, IConsumer<StudyCompleted>
+    IConsumer<RoundCompleted>, IConsumer<RoundFailed>, IConsumer<StudyCompleted>, IConsumer<AnalysisCompleted>
 {
     public Task Consume(ConsumeContext<SiteRegistered> c) => Write(c.Message, c.Message.At);
     public Task Consume(ConsumeContext<RoundStarted> c) => Write(c.Message, c.Message.At);
@@ -36,6 +36,7 @@ public sealed class AuditConsumer(AuditLogWriter audit) :
     public Task Consume(ConsumeContext<RoundCompleted> c) => Write(c.Message, c.Message.At);
     public Task Consume(ConsumeContext<RoundFailed> c) => Write(c.Message, c.Message.At);
     public Task Consume(ConsumeContext<StudyCompleted> c) => Write(c.Message, c.Message.At);
+    public Task Consume(ConsumeContext<AnalysisCompleted> c) => Write(c.Message, c.Message.At);
 
     private Task Write<T>(T evt, DateTimeOffset at) where T : class
     {

@@ -1,7 +1,10 @@
+using System.Text.Json;
 using FedRad.Coordinator.Contracts.Grains;
 using FedRad.Coordinator.Contracts.Model;
+using FedRad.Coordinator.Statistics;
 using FedRad.Coordinator.Studies;
 using FedRad.Protocol.V1;
+using FedRad.Statistics.Analyses;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using StudyState = FedRad.Coordinator.Contracts.Model.StudyState;
@@ -53,6 +56,58 @@ public sealed class AdminGrpcService(IGrainFactory grains, ILogger<AdminGrpcServ
             });
         }
         return response;
+    }
+
+    public override async Task<AnalysisStatus> StartAnalysis(AnalysisSpec request, ServerCallContext context)
+    {
+        if (!StudyRules.IdPattern().IsMatch(request.AnalysisId)) throw Fail(StatusCode.InvalidArgument, $"analysis id '{request.AnalysisId}' is not valid");
+        var plan = new FitOptions
+        {
+            Model = request.Model,
+            Outcome = Blank(request.Outcome), Time = Blank(request.Time), Event = Blank(request.Event),
+            Features = request.Features.ToList(),
+            Harmonize = Blank(request.Harmonize),
+            Covariates = request.Covariates.ToList(),
+            BatchBy = Blank(request.BatchBy),
+            Penalty = Blank(request.Penalty) ?? "none",
+            Lambda = request.HasLambda ? request.Lambda : null,
+            Alpha = request.HasAlpha ? request.Alpha : null,
+            StratifyBySite = request.StratifyBySite,
+        };
+        if (plan.Features is not { Count: > 0 }) throw Fail(StatusCode.InvalidArgument, "features is empty: list the model's feature columns (the coordinator cannot see the sites' tables)");
+        var definition = new AnalysisDefinition
+        {
+            AnalysisId = request.AnalysisId,
+            SiteIds = request.SiteIds.ToList(),
+            PlanJson = JsonSerializer.Serialize(plan, AnalysisGrain.PlanJson),
+            RequestTimeoutSeconds = request.RequestTimeoutSeconds > 0 ? request.RequestTimeoutSeconds : 300,
+        };
+        try { return ToStatus(await grains.GetGrain<IAnalysisGrain>(request.AnalysisId).Start(definition)); }
+        catch (ArgumentException e) { throw Fail(StatusCode.InvalidArgument, e.Message); }
+        catch (InvalidOperationException e) { throw Fail(StatusCode.AlreadyExists, e.Message); }
+    }
+
+    public override async Task<AnalysisStatus> GetAnalysis(AnalysisRef request, ServerCallContext context)
+    {
+        if (!StudyRules.IdPattern().IsMatch(request.AnalysisId)) throw Fail(StatusCode.InvalidArgument, $"analysis id '{request.AnalysisId}' is not valid");
+        try { return ToStatus(await grains.GetGrain<IAnalysisGrain>(request.AnalysisId).GetView()); }
+        catch (KeyNotFoundException e) { throw Fail(StatusCode.NotFound, e.Message); }
+    }
+
+    private static string? Blank(string s) => string.IsNullOrEmpty(s) ? null : s;
+
+    private static AnalysisStatus ToStatus(AnalysisView v)
+    {
+        var status = new AnalysisStatus
+        {
+            AnalysisId = v.Definition.AnalysisId,
+            State = v.State.ToString().ToLowerInvariant(),
+            ResultJson = v.ResultJson,
+            Error = v.Error,
+            Requests = v.Requests,
+        };
+        status.Progress.AddRange(v.Progress);
+        return status;
     }
 
     private async Task<StudyStatus> Status(string studyId)

@@ -128,8 +128,12 @@ public sealed class SiteGrpcService(
         }
         finally { entry.Gate.Release(); }
 
-        var stored = await blobs.Put(payload);
         staging.Remove(key);
+        if (header.Kind == TaskKind.Statistics)
+            return Respond(await grains.GetGrain<IStatisticsQueryGrain>(header.TaskId)
+                .Answer(header.SiteId, new StatisticsAnswer(System.Text.Encoding.UTF8.GetString(payload), header.Refused)));
+
+        var stored = await blobs.Put(payload);
         var round = grains.GetGrain<IRoundGrain>(IRoundGrain.Key(header.StudyId, header.Round));
         var result = await round.Submit(new SiteUpdate
         {
@@ -139,7 +143,11 @@ public sealed class SiteGrpcService(
             Metrics = header.Metrics.ToDictionary(),
             Payload = stored,
         });
-        return result.Outcome switch
+        return Respond(result);
+    }
+
+    private UploadResponse Respond(SubmitResult result) =>
+        result.Outcome switch
         {
             SubmitOutcome.Accepted => new UploadResponse { Outcome = UploadResponse.Types.Outcome.Accepted, Message = result.Message },
             SubmitOutcome.Duplicate => new UploadResponse { Outcome = UploadResponse.Types.Outcome.Duplicate, Message = result.Message },
@@ -148,7 +156,6 @@ public sealed class SiteGrpcService(
             SubmitOutcome.Conflict => throw Fail(StatusCode.AlreadyExists, result.Message),
             _ => throw Fail(StatusCode.InvalidArgument, result.Message),
         };
-    }
 
     public override async Task<UploadStatusResponse> GetUploadStatus(UploadStatusRequest request, ServerCallContext context)
     {
@@ -161,10 +168,17 @@ public sealed class SiteGrpcService(
 
     private void ValidateHeader(UploadHeader h)
     {
-        if (string.IsNullOrEmpty(h.StudyId) || h.Round < 1 || string.IsNullOrEmpty(h.TaskId))
-            throw Fail(StatusCode.InvalidArgument, "upload header needs study_id, round >= 1 and task_id");
-        if (h.SampleCount <= 0)
-            throw Fail(StatusCode.InvalidArgument, $"sample_count must be positive, got {h.SampleCount}");
+        if (string.IsNullOrEmpty(h.TaskId))
+            throw Fail(StatusCode.InvalidArgument, "upload header needs task_id");
+        if (h.Kind is TaskKind.Train or TaskKind.Evaluate)
+        {
+            if (string.IsNullOrEmpty(h.StudyId) || h.Round < 1)
+                throw Fail(StatusCode.InvalidArgument, "upload header needs study_id and round >= 1");
+            if (h.SampleCount <= 0)
+                throw Fail(StatusCode.InvalidArgument, $"sample_count must be positive, got {h.SampleCount}");
+        }
+        else if (h.Kind != TaskKind.Statistics)
+            throw Fail(StatusCode.InvalidArgument, $"upload header has no valid kind ({h.Kind})");
         if (h.TotalBytes <= 0)
             throw Fail(StatusCode.InvalidArgument, $"total_bytes must be positive, got {h.TotalBytes}");
         if (h.TotalBytes > options.Value.MaxPayloadBytes)
@@ -199,21 +213,25 @@ public sealed class SiteGrpcService(
             TaskId = t.TaskId,
             StudyId = t.StudyId,
             Round = t.Round,
-            Kind = t.Kind == WorkKind.Train ? TaskKind.Train : TaskKind.Evaluate,
-            Model = t.Study.Model,
-            GlobalModel = new Protocol.V1.ModelRef { ModelId = t.GlobalModel.Sha256, Sha256 = t.GlobalModel.Sha256, SizeBytes = t.GlobalModel.SizeBytes },
-            LabelColumn = t.Study.LabelColumn,
-            Training = new TrainingConfig
-            {
-                LocalEpochs = t.Study.Training.LocalEpochs,
-                LearningRate = t.Study.Training.LearningRate,
-                L2 = t.Study.Training.L2,
-                BatchSize = t.Study.Training.BatchSize,
-                Seed = t.Study.Training.Seed + (ulong)t.Round,
-            },
+            Kind = t.Kind switch { WorkKind.Train => TaskKind.Train, WorkKind.Evaluate => TaskKind.Evaluate, _ => TaskKind.Statistics },
             DeadlineUnixMs = t.Deadline.ToUnixTimeMilliseconds(),
+            StatisticsRequest = t.StatisticsRequest ?? "",
         };
-        m.FeatureNames.AddRange(t.Study.FeatureNames);
+        if (t.Study is { } study && t.GlobalModel is { } model)
+        {
+            m.Model = study.Model;
+            m.GlobalModel = new Protocol.V1.ModelRef { ModelId = model.Sha256, Sha256 = model.Sha256, SizeBytes = model.SizeBytes };
+            m.LabelColumn = study.LabelColumn;
+            m.Training = new TrainingConfig
+            {
+                LocalEpochs = study.Training.LocalEpochs,
+                LearningRate = study.Training.LearningRate,
+                L2 = study.Training.L2,
+                BatchSize = study.Training.BatchSize,
+                Seed = study.Training.Seed + (ulong)t.Round,
+            };
+            m.FeatureNames.AddRange(study.FeatureNames);
+        }
         return m;
     }
 }

@@ -17,7 +17,7 @@ namespace FedRad.SiteAgent.Hosting;
 public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<SiteAgentWorker> log) : BackgroundService
 {
     public const string Version = "0.1.0";
-    private static readonly string[] Capabilities = ["train.logreg", "evaluate.logreg"];
+    private static readonly string[] Capabilities = ["train.logreg", "evaluate.logreg", "statistics"];
 
     private readonly SiteAgentOptions _o = options.Value;
     // Tasks already answered: a task re-sent after a reconnection is not run twice.
@@ -33,6 +33,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
         using var heartbeatCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var heartbeats = HeartbeatLoop(client, interval, heartbeatCts.Token);
         var runner = new LocalTaskRunner(_o.MinCohortSize);
+        var statistics = new StatisticsTaskHandler(_o.SiteId, _o.CohortPath, _o.MinCohortSize);
         var backoff = new Backoff(_o.MaxBackoffSeconds);
 
         while (!ct.IsCancellationRequested)
@@ -43,7 +44,8 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
                 await foreach (var task in stream.ResponseStream.ReadAllAsync(ct))
                 {
                     backoff.Reset();
-                    await Handle(client, runner, task, ct);
+                    if (task.Kind == TaskKind.Statistics) await AnswerStatistics(client, statistics, task, ct);
+                    else await Handle(client, runner, task, ct);
                 }
             }
             catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException) { break; }
@@ -93,9 +95,15 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
             Kind = task.Kind, SampleCount = result.SampleCount,
         };
         foreach (var (name, value) in result.Metrics) header.Metrics[name] = value;
+        await UploadOnce(client, task, header, TensorCodec.Serialize(result.Payload), ct);
+    }
+
+    /// <summary>Uploads a task's result; a permanent refusal is logged and the task is not tried again.</summary>
+    private async Task UploadOnce(CoordinatorClient client, SiteTask task, UploadHeader header, byte[] payload, CancellationToken ct)
+    {
         try
         {
-            var response = await client.Upload(header, TensorCodec.Serialize(result.Payload), ct);
+            var response = await client.Upload(header, payload, ct);
             log.LogInformation("Task {Task}: {Outcome} ({Message})", task.TaskId, response.Outcome, response.Message);
             _done.Add(task.TaskId);
         }
@@ -105,6 +113,18 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
             log.LogError("Task {Task}: result refused by the coordinator ({Status}: {Detail})", task.TaskId, e.StatusCode, e.Status.Detail);
             _done.Add(task.TaskId);
         }
+    }
+
+    private async Task AnswerStatistics(CoordinatorClient client, StatisticsTaskHandler handler, SiteTask task, CancellationToken ct)
+    {
+        if (_done.Contains(task.TaskId)) return;
+        var reply = handler.Answer(task.StatisticsRequest);
+        log.LogInformation("Statistics task {Task}: {Summary}", task.TaskId, reply.Summary);
+        var header = new UploadHeader
+        {
+            SiteId = _o.SiteId, TaskId = task.TaskId, Kind = TaskKind.Statistics, SampleCount = reply.Count, Refused = reply.Refused,
+        };
+        await UploadOnce(client, task, header, System.Text.Encoding.UTF8.GetBytes(reply.Json), ct);
     }
 
     private async Task<int> RegisterUntilAccepted(CoordinatorClient client, CancellationToken ct)

@@ -41,6 +41,20 @@ public sealed class Cluster : IAsyncDisposable
             SyntheticCohort.WriteSite(profile, dir);
             Sites[profile.SiteId] = FedradProcess.Start(profile.SiteId, "site", "--coordinator", Url, "--site-id", profile.SiteId, "--data", dir);
         }
+        await WaitForRegistered(count);
+    }
+
+    /// <summary>Starts an agent for <paramref name="siteId"/> whose cohort is a copy of <paramref name="cohortCsv"/>.</summary>
+    public FedradProcess StartSite(string siteId, string cohortCsv, params string[] extraArgs)
+    {
+        var dir = Path.Combine(Root, "sites", siteId);
+        Directory.CreateDirectory(dir);
+        File.Copy(cohortCsv, Path.Combine(dir, "cohort.csv"), overwrite: true);
+        return Sites[siteId] = FedradProcess.Start(siteId, ["site", "--coordinator", Url, "--site-id", siteId, "--data", dir, .. extraArgs]);
+    }
+
+    public async Task WaitForRegistered(int count)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while ((await Admin.ListSitesAsync(new ListSitesRequest())).Sites.Count < count)
         {

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using FedRad.IntegrationTests.Infrastructure;
+
+namespace FedRad.IntegrationTests;
+
+/// <summary>
+/// The exact federated statistics run by a coordinator process across four site-agent processes,
+/// each holding one table of the R fixture (tests/data/r-fixtures, made by scripts/r/make-fixtures.R):
+/// the result must equal R's analysis of the pooled data.
+/// </summary>
+public sealed class StatisticsOverGrpcTests
+{
+    private static readonly string[] Sites = ["A", "B", "C", "D"];
+    private static readonly string[] Terms = ["f1", "f2", "f3", "f4", "f5", "f6", "age", "sex"];
+    private static string Fixtures => Path.Combine(AppContext.BaseDirectory, "r-fixtures");
+
+    private static readonly Lazy<Dictionary<(string, string, string), double>> R = new(() =>
+        File.ReadLines(Path.Combine(Fixtures, "results.csv")).Skip(1).Select(l => l.Split(','))
+            .ToDictionary(f => (f[0], f[1], f[2]), f => double.Parse(f[3], CultureInfo.InvariantCulture)));
+
+    [Fact]
+    public async Task A_logistic_analysis_across_site_processes_equals_R_on_the_pooled_data()
+    {
+        await using var cluster = new Cluster();
+        await cluster.StartCoordinator();
+        foreach (var s in Sites) cluster.StartSite(s, Path.Combine(Fixtures, "sites", s + ".csv"));
+        await cluster.WaitForRegistered(Sites.Length);
+
+        var (code, output) = await FedradProcess.Run(TimeSpan.FromMinutes(5), "analysis", "run", "--coordinator", cluster.Url, "--id", "glm-raw",
+            "--site", "A", "--site", "B", "--site", "C", "--site", "D", "--model", "logistic", "--outcome", "y", "--features", string.Join(',', Terms), "--json");
+        Assert.True(code == 0, output);
+        var json = JsonNode.Parse(output[output.IndexOf('{')..])!;
+
+        Assert.Equal(570, (int)json["n"]!);
+        AssertRelative(R.Value[("glm_raw", "coef", "(Intercept)")], (double)json["intercept"]!, 1e-6);
+        foreach (var t in Terms)
+        {
+            AssertRelative(R.Value[("glm_raw", "coef", t)], (double)json["coefficients"]![t]!, 1e-6);
+            AssertRelative(R.Value[("glm_raw", "se", t)], (double)json["se"]![t]!, 1e-6);
+        }
+        Assert.Equal(R.Value[("auc_pooled", "auc", "value")], (double)json["auc"]!["pooled"]!, 1e-9);
+        Assert.Equal(R.Value[("auc_pooled", "ci_low", "value")], (double)json["auc"]!["ci"]![0]!, 1e-4);
+        Assert.Equal(R.Value[("auc_pooled", "ci_high", "value")], (double)json["auc"]!["ci"]![1]!, 1e-4);
+        foreach (var s in Sites) Assert.Equal(R.Value[($"auc_site_{s}", "auc", "value")], (double)json["auc"]!["per_site"]![s]!, 1e-9);
+        Assert.Equal(Sites, json["loso"]!.AsArray().Select(f => (string)f!["site"]!));
+
+        // Nothing but aggregates crossed the wire: the coordinator's audit names the analysis, not rows.
+        var audit = await File.ReadAllTextAsync(cluster.AuditLog);
+        Assert.Contains("\"event\":\"AnalysisCompleted\"", audit);
+    }
+
+    [Fact]
+    public async Task A_site_below_its_minimum_count_is_left_out_with_the_reason()
+    {
+        await using var cluster = new Cluster();
+        await cluster.StartCoordinator();
+        cluster.StartSite("A", Path.Combine(Fixtures, "sites", "A.csv"));
+        cluster.StartSite("B", Path.Combine(Fixtures, "sites", "B.csv"));
+        cluster.StartSite("C", Path.Combine(Fixtures, "sites", "C.csv"), "--min-cohort", "100000");
+        await cluster.WaitForRegistered(3);
+
+        var (code, output) = await FedradProcess.Run(TimeSpan.FromMinutes(5), "analysis", "run", "--coordinator", cluster.Url, "--id", "min-count",
+            "--site", "A", "--site", "B", "--site", "C", "--model", "logistic", "--outcome", "y", "--features", "f1,f2", "--json");
+        Assert.True(code == 0, output);
+        var json = JsonNode.Parse(output[output.IndexOf('{')..])!;
+        Assert.Equal(["A", "B"], json["sites"]!.AsArray().Select(s => (string)s!));
+        Assert.Contains("100000", (string)json["excluded_sites"]!["C"]!);
+        Assert.Contains(json["notes"]!.AsArray(), n => ((string)n!).Contains("site C") && ((string)n!).Contains("left out"));
+    }
+
+    private static void AssertRelative(double expected, double actual, double tolerance) =>
+        Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Max(Math.Abs(expected), 1e-12), $"expected {expected}, got {actual}");
+}
