@@ -35,6 +35,11 @@ public record FitOptions
     public double? Lambda { get; init; }
     public double? Alpha { get; init; }
     public bool StratifyBySite { get; init; }
+
+    /// <summary>Also compute what the validation report needs (<see cref="ValidationDetail"/>: cohort per
+    /// site, per-site ROC, calibration by risk decile, Kaplan-Meier by risk group, feature distributions
+    /// before/after harmonisation) into the result's "validation". Extra rounds and disclosures: docs/reports.md.</summary>
+    public bool Validation { get; init; }
 }
 
 /// <summary>
@@ -118,10 +123,11 @@ public static class FederatedFit
         report["ci"] = fit.CiLow is { } lo ? new JsonObject(features.Select((f, j) =>
             KeyValuePair.Create(f, (JsonNode?)Pair(lo[j + offset], fit.CiHigh![j + offset])))) : null;
 
+        AucResult? aucResult = null;
         if (logistic)
         {
             progress?.Report("pooled and per-site AUC (DeLong CI), calibration");
-            var auc = await Discrimination.AucAsync(federation, ModelScore.Column, o.Outcome!, scored, ct);
+            var auc = aucResult = await Discrimination.AucAsync(federation, ModelScore.Column, o.Outcome!, scored, ct);
             notes.AddRange(auc.Notes);
             CalibrationResult? calibration = null;
             try
@@ -186,6 +192,7 @@ public static class FederatedFit
             }
         }
         report["loso"] = loso;
+        if (o.Validation) report["validation"] = (await ValidationDetail.ComputeAsync(federation, o, features, combat, scored, aucResult, notes, progress, ct)).ToJson();
         report["notes"] = Array(notes.Select(n => (JsonNode?)n));
         return report;
     }

@@ -21,6 +21,10 @@ namespace FedRad.Statistics.Protocol;
 [JsonDerivedType(typeof(CoxRiskSetRequest), "cox.risk-sets")]
 [JsonDerivedType(typeof(RankBinsRequest), "rank.bins")]
 [JsonDerivedType(typeof(RankComponentsRequest), "rank.components")]
+[JsonDerivedType(typeof(ScoreCountsRequest), "score.counts")]
+[JsonDerivedType(typeof(CalibrationBinsRequest), "calibration.bins")]
+[JsonDerivedType(typeof(KaplanMeierRequest), "survival.km")]
+[JsonDerivedType(typeof(HistogramRequest), "histogram")]
 public abstract record SiteRequest
 {
     /// <summary>How the site prepares its table before computing (harmonisation, model scores).</summary>

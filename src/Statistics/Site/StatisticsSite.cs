@@ -43,6 +43,10 @@ public sealed partial class StatisticsSite
             CoxRiskSetRequest r => CoxRiskSets(data, r),
             RankBinsRequest r => RankBins(data, r),
             RankComponentsRequest r => RankComponents(data, r),
+            ScoreCountsRequest r => ScoreCounts(data, r),
+            CalibrationBinsRequest r => CalibrationBins(data, r),
+            KaplanMeierRequest r => KaplanMeier(data, r),
+            HistogramRequest r => Histograms(data, r),
             _ => throw new SiteRefusedException(new SiteRefusal(Name, RefusalCause.NotPermitted, $"unknown request {request.GetType().Name}")),
         };
     }
