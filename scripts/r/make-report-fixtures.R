@@ -117,7 +117,7 @@ write_fixture(logrank, "logrank.csv")
 write_fixture(km_sizes, "km_sizes.csv")
 
 # ---- feature distributions before/after ComBat on the report's grid ----
-# grid: 20 equal bins over the wider of pooled mean +/- 3 SD before and after; cells: below the
+# grid: 12 equal bins over the wider of pooled mean +/- 3 SD before and after; cells: below the
 # first edge, the bins, at or above the last edge. Cells of 1-4 patients suppressed; a single
 # suppressed cell also hides the smallest other non-empty cell.
 minimum <- 5
@@ -126,18 +126,18 @@ edges_out <- NULL
 for (f in features) {
   lo <- min(mean(X[, f]) - 3 * sd(X[, f]), mean(harmonised_x[, f]) - 3 * sd(harmonised_x[, f]))
   hi <- max(mean(X[, f]) + 3 * sd(X[, f]), mean(harmonised_x[, f]) + 3 * sd(harmonised_x[, f]))
-  edges <- lo + (0:20) * ((hi - lo) / 20)
-  edges_out <- rbind(edges_out, data.frame(feature = f, index = 0:20, edge = edges))
+  edges <- lo + (0:12) * ((hi - lo) / 12)
+  edges_out <- rbind(edges_out, data.frame(feature = f, index = 0:12, edge = edges))
   for (stage in c("before", "after")) {
     values <- if (stage == "before") X[, f] else harmonised_x[, f]
     for (s in sites) {
-      cells <- tabulate(findInterval(values[pooled$site == s], edges) + 1, nbins = 22)
+      cells <- tabulate(findInterval(values[pooled$site == s], edges) + 1, nbins = 14)
       hidden <- cells > 0 & cells < minimum
       if (sum(hidden) == 1) {
         candidates <- which(!hidden & cells > 0)
         if (length(candidates) > 0) hidden[candidates[which.min(cells[candidates])]] <- TRUE
       }
-      histograms <- rbind(histograms, data.frame(feature = f, stage = stage, site = s, cell = 0:21,
+      histograms <- rbind(histograms, data.frame(feature = f, stage = stage, site = s, cell = 0:13,
         count = ifelse(hidden, NA, cells), count_unsuppressed = cells))
     }
   }

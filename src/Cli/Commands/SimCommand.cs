@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FedRad.Reports;
 using FedRad.Statistics.Coordinator;
 using FedRad.Statistics.Data;
 using FedRad.Statistics.Protocol;
@@ -34,18 +35,31 @@ public static class SimCommand
         var lambda = new Option<double?>("--lambda") { Description = "penalty strength" };
         var alpha = new Option<double?>("--alpha") { Description = "elastic-net mixing (0 < alpha < 1)" };
         var stratify = new Option<bool>("--stratify-by-site") { Description = "cox: one baseline hazard per site" };
+        var report = new Option<string?>("--report") { Description = "also write the validation report (report.html, CSV tables) into this folder" };
         var fit = new Command("fit", "Fit a logistic or Cox model federatedly and validate it (pooled, per site, leave-one-site-out)")
         {
-            model, outcome, time, @event, harmonize, penalty, lambda, alpha, stratify,
+            model, outcome, time, @event, harmonize, penalty, lambda, alpha, stratify, report,
         };
-        fit.SetAction((parse, ct) => Run(parse.GetValue(json), ct, progress => SimFit.RunAsync(new SimFitOptions
+        fit.SetAction((parse, ct) => Run(parse.GetValue(json), ct, async progress =>
         {
-            Sites = parse.GetValue(sites)!, Model = parse.GetValue(model)!, Outcome = parse.GetValue(outcome), Time = parse.GetValue(time),
-            Event = parse.GetValue(@event), Features = List(parse.GetValue(features)), AllFeatures = parse.GetValue(allFeatures),
-            Harmonize = parse.GetValue(harmonize), Covariates = List(parse.GetValue(covariates)) ?? [], BatchBy = parse.GetValue(batchBy),
-            Penalty = parse.GetValue(penalty)!, Lambda = parse.GetValue(lambda), Alpha = parse.GetValue(alpha),
-            StratifyBySite = parse.GetValue(stratify), MinimumCount = parse.GetValue(minCount),
-        }, progress, ct)));
+            var reportDirectory = parse.GetValue(report);
+            var options = new SimFitOptions
+            {
+                Sites = parse.GetValue(sites)!, Model = parse.GetValue(model)!, Outcome = parse.GetValue(outcome), Time = parse.GetValue(time),
+                Event = parse.GetValue(@event), Features = List(parse.GetValue(features)), AllFeatures = parse.GetValue(allFeatures),
+                Harmonize = parse.GetValue(harmonize), Covariates = List(parse.GetValue(covariates)) ?? [], BatchBy = parse.GetValue(batchBy),
+                Penalty = parse.GetValue(penalty)!, Lambda = parse.GetValue(lambda), Alpha = parse.GetValue(alpha),
+                StratifyBySite = parse.GetValue(stratify), MinimumCount = parse.GetValue(minCount), Validation = reportDirectory is not null,
+            };
+            var result = await SimFit.RunAsync(options, progress, ct);
+            if (reportDirectory is not null)
+            {
+                var name = "simulation of " + string.Join(", ", options.Sites.Select(Path.GetFileNameWithoutExtension));
+                var files = ValidationReportWriter.Write(FitReport.FromFit(result, options, FitReport.DefinitionOf(options), name), reportDirectory);
+                progress.Report($"validation report: {files.First(f => f.EndsWith(ValidationReportWriter.HtmlFile, StringComparison.Ordinal))} (+ {files.Count - 1} files)");
+            }
+            return result;
+        }));
 
         var output = new Option<string>("--out") { Description = "folder for the harmonised tables (one CSV per site)", Required = true };
         var exclude = new Option<string?>("--exclude") { Description = "columns copied unchanged with --all-features (outcomes, times), comma-separated" };
@@ -74,7 +88,7 @@ public static class SimCommand
             Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = !json }));
             return 0;
         }
-        catch (Exception e) when (e is StatisticsInputException or AnalysisFailedException or SiteRefusedException)
+        catch (Exception e) when (e is StatisticsInputException or AnalysisFailedException or SiteRefusedException or ReportInputException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

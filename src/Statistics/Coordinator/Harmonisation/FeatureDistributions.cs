@@ -21,7 +21,7 @@ public sealed record FeatureHistogram(string Feature, IReadOnlyList<double> Edge
 /// </summary>
 public static class FeatureDistributions
 {
-    public const int Bins = 20;
+    public const int Bins = 12;
 
     /// <summary>Half-width of the grid in pooled SDs.</summary>
     public const double Span = 3;

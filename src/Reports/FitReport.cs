@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+using FedRad.Statistics.Analyses;
+using FedRad.Statistics.Coordinator.Validation;
+
+namespace FedRad.Reports;
+
+/// <summary>
+/// Builds <see cref="ValidationResults"/> from the result of a federated fit
+/// (<see cref="FederatedFit.RunAsync"/>, the JSON that <c>fedrad sim fit --json</c> prints and an
+/// analysis through the coordinator stores), run with <see cref="FitOptions.Validation"/>.
+/// </summary>
+public static class FitReport
+{
+    public static ValidationResults FromFit(JsonNode result, FitOptions plan, StudyDefinition study, string name, DateTimeOffset? generatedAt = null)
+    {
+        // through text, so that every value reads as any numeric type (a live JsonObject holds typed values)
+        var r = JsonNode.Parse(result.ToJsonString()) as JsonObject ?? throw new ReportInputException("the analysis result is not a JSON object");
+        var model = Required<string>(r, "model");
+        var survival = model == "cox";
+        var validationNode = r["validation"]
+            ?? throw new ReportInputException("the analysis result has no 'validation' section: run the analysis with the validation option " +
+                "(fedrad sim fit --report DIR, or \"validation\": true in the plan)");
+        var validation = ValidationDetail.FromJson(validationNode);
+        var notes = Strings(r["notes"]);
+
+        var included = validation.Cohort.Select(c => new SiteCohortRow(c.Site, true, c.Patients, survival ? c.Events : c.Positives, null));
+        var excluded = (r["excluded_sites"] as JsonObject ?? []).Select(e => new SiteCohortRow(e.Key, false, null, null, (string?)e.Value));
+        var features = Strings(r["features"]);
+        var stratified = r["stratified_by_site"]?.GetValue<bool>() == true;
+
+        return new ValidationResults
+        {
+            Name = name,
+            Study = study,
+            Software = SoftwareVersion.Current(),
+            GeneratedAt = generatedAt ?? DateTimeOffset.UtcNow,
+            Model = new ModelSummary(stratified ? "cox-stratified" : model,
+                survival ? $"{plan.Time}, {plan.Event} (time to event)" : $"{plan.Outcome} (0/1)", features,
+                Required<int>(r, "n"), Required<int>(r, "cases"), Penalty(r["penalty"])),
+            Cohort = [.. included, .. excluded],
+            Discrimination = survival
+                ? Discrimination(r, "c_index", "C-index", "infinitesimal jackknife (survival::concordance), normal 95% CI", [], new Dictionary<string, IReadOnlyList<RocPoint>>())
+                : Discrimination(r, "auc", "AUC", "DeLong (pROC)", Roc(r["auc"]?["roc"]), validation.SiteRoc ?? new Dictionary<string, IReadOnlyList<RocPoint>>()),
+            Calibration = survival ? null : new CalibrationResults(Number(r["brier"]), Number(r["calibration"]?["intercept"]), Number(r["calibration"]?["slope"]), validation.Calibration),
+            KaplanMeier = validation.KaplanMeier,
+            LeaveOneSiteOut = (r["loso"] as JsonArray ?? []).Select(f => new LosoFold(
+                Required<string>(f!.AsObject(), "site"),
+                Estimate(f[survival ? "c_index" : "auc"], f[survival ? "c_index_ci" : "auc_ci"]),
+                Number(f["brier"]), Number(f["calibration_intercept"]), Number(f["calibration_slope"]), (string?)f["note"])).ToArray(),
+            Coefficients = Coefficients(r, features),
+            Harmonisation = r["harmonization"] is JsonObject h
+                ? new HarmonisationSummary((string)h["method"]!, (string)h["batch_by"]!, Strings(h["covariates"]), Strings(h["adjusted"]), Strings(h["unadjusted"]))
+                : null,
+            FeatureDistributions = validation.Distributions ?? [],
+            Notes = notes,
+        };
+    }
+
+    /// <summary>The study definition of a plan: its JSON (what re-runs it), with the sites' files for a simulation.</summary>
+    public static StudyDefinition DefinitionOf(FitOptions plan) =>
+        new("FedRad analysis plan (JSON)", System.Text.Json.JsonSerializer.Serialize(plan, plan.GetType(), new System.Text.Json.JsonSerializerOptions
+        {
+            WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+        }));
+
+    private static DiscriminationResults Discrimination(JsonObject r, string key, string measure, string method,
+        IReadOnlyList<RocPoint> pooledRoc, IReadOnlyDictionary<string, IReadOnlyList<RocPoint>> siteRoc)
+    {
+        var d = r[key] as JsonObject ?? throw new ReportInputException($"the analysis result has no '{key}': is the analysis finished?");
+        var pooled = Estimate(d["pooled"], d["ci"]) ?? throw new ReportInputException($"the analysis result has no pooled {measure}");
+        var perSite = (d["per_site"] as JsonObject ?? []).Select(s => new SiteMetric(s.Key, Estimate(s.Value, d["per_site_ci"]?[s.Key]),
+            s.Value is null ? $"no {measure} (see notes)" : null)).ToArray();
+        return new DiscriminationResults(measure, method, pooled, perSite, pooledRoc, siteRoc);
+    }
+
+    private static IReadOnlyList<CoefficientRow> Coefficients(JsonObject r, IReadOnlyList<string> features)
+    {
+        var rows = new List<CoefficientRow>();
+        if (Number(r["intercept"]) is { } intercept)
+            rows.Add(new CoefficientRow("(intercept)", intercept, Number(r["intercept_se"]), null, null, null));
+        foreach (var f in features)
+        {
+            var ci = r["ci"]?[f];
+            rows.Add(new CoefficientRow(f, Number(r["coefficients"]?[f]) ?? throw new ReportInputException($"the analysis result has no coefficient for '{f}'"),
+                Number(r["se"]?[f]), Number(ci?[0]), Number(ci?[1]), Number(r["p_values"]?[f])));
+        }
+        return rows;
+    }
+
+    private static string Penalty(JsonNode? p) => p is null ? "none" :
+        (string)p["type"]! + $", lambda {Number(p["lambda"]):R}" + ((string)p["type"]! == "elasticnet" ? $", alpha {Number(p["alpha"]):R}" : "");
+
+    private static Metric? Estimate(JsonNode? value, JsonNode? ci) =>
+        Number(value) is { } v ? new Metric(v, Number(ci?[0]), Number(ci?[1])) : null;
+
+    private static IReadOnlyList<RocPoint> Roc(JsonNode? roc) =>
+        (roc as JsonArray ?? []).Select(p => new RocPoint(Number(p!["threshold"])!.Value, Number(p["sensitivity"])!.Value, Number(p["specificity"])!.Value)).ToArray();
+
+    private static double? Number(JsonNode? node) => node?.GetValue<double>();
+
+    private static IReadOnlyList<string> Strings(JsonNode? node) => (node as JsonArray ?? []).Select(n => (string)n!).ToArray();
+
+    private static T Required<T>(JsonObject r, string key) =>
+        r[key] is { } v ? v.GetValue<T>() : throw new ReportInputException($"the analysis result has no '{key}'");
+}
