@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using FedRad.Statistics.Analyses;
 using FedRad.Statistics.Coordinator.Validation;
+using MathNet.Numerics.Distributions;
 
 namespace FedRad.Reports;
 
@@ -77,7 +78,14 @@ public static class FitReport
     {
         var rows = new List<CoefficientRow>();
         if (Number(r["intercept"]) is { } intercept)
-            rows.Add(new CoefficientRow("(intercept)", intercept, Number(r["intercept_se"]), null, null, null));
+        {
+            // the fit reports the intercept's SE only; its Wald CI and p as the engine makes them for the features (confint.default)
+            var se = Number(r["intercept_se"]);
+            var z = Normal.InvCDF(0, 1, 0.975);
+            rows.Add(se is { } s
+                ? new CoefficientRow("(intercept)", intercept, s, intercept - z * s, intercept + z * s, 2 * Normal.CDF(0, 1, -Math.Abs(intercept / s)))
+                : new CoefficientRow("(intercept)", intercept, null, null, null, null));
+        }
         foreach (var f in features)
         {
             var ci = r["ci"]?[f];

@@ -95,6 +95,9 @@ public sealed class ReportTests : IDisposable
         var coefficients = report.Csv("coefficients.csv");
         Assert.Equal("(intercept)", coefficients[0]["term"]);
         Assert.Equal((double)fit["intercept"]!, Cell(coefficients[0]["estimate"]));
+        Assert.Equal(Fixtures.Stat("glm_combat", "ci_low", "(Intercept)"), Cell(coefficients[0]["ci_low"]), 1e-6);
+        Assert.Equal(Fixtures.Stat("glm_combat", "ci_high", "(Intercept)"), Cell(coefficients[0]["ci_high"]), 1e-6);
+        Assert.Equal(Fixtures.Stat("glm_combat", "p", "(Intercept)"), Cell(coefficients[0]["p"]), 1e-8);
         foreach (var term in Fixtures.Features.Append("age").Append("sex"))
         {
             var row = coefficients.Single(r => r["term"] == term);
