@@ -65,7 +65,7 @@ internal static class HtmlReport
 
         Section(h, "discrimination", $"Discrimination ({d.Measure})");
         h.Append($"<p>{Escape(d.Measure)} of the model fitted on all included sites, pooled (all patients compared across sites, exactly as a centralised analysis) and within each site; 95% CIs: {Escape(d.CiMethod)}.</p>\n");
-        if (d.PooledRoc.Count > 0 || d.SiteRoc.Count > 0) Figure(h, Figures.Roc(d, sites));
+        if (d.PooledRoc.Count > 0 || d.SiteRoc.Values.Any(p => p.Count > 0)) Figure(h, Figures.Roc(d, sites));
         Rows(h, ["", d.Measure, "95% CI", "note"],
             d.PerSite.Select(s => new[] { Escape(s.Site), Num(Format.F3(s.Value?.Value)), Ci(s.Value), Escape(s.Note ?? "") })
                 .Prepend(["pooled", Num(Format.F3(d.Pooled.Value)), Ci(d.Pooled), ""]), "discrimination");
