@@ -11,6 +11,7 @@ root.Subcommands.Add(StudyCommand.Create());
 root.Subcommands.Add(AnalysisCommand.Create());
 root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(SimCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(PetCommand.Create());
 root.Subcommands.Add(DicomCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -57,6 +57,66 @@ public static class FitReport
         };
     }
 
+    /// <summary>
+    /// From stored files: the result JSON (what <c>fedrad sim fit --json</c> or
+    /// <c>fedrad analysis status --json</c> prints) and the plan JSON it was run with (FitOptions
+    /// fields, camelCase), which becomes the study definition verbatim.
+    /// </summary>
+    public static ValidationResults FromFiles(string resultPath, string planPath, string? name = null)
+    {
+        var planText = Read(planPath, "plan");
+        FitOptions plan;
+        try
+        {
+            plan = System.Text.Json.JsonSerializer.Deserialize<FitOptions>(planText, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))
+                ?? throw new ReportInputException($"{planPath}: the plan is empty");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ReportInputException($"{planPath}: not an analysis plan ({Where(e)}{Reason(e)})");
+        }
+        var resultText = Read(resultPath, "result");
+        JsonNode result;
+        try
+        {
+            result = JsonNode.Parse(resultText) ?? throw new ReportInputException($"{resultPath}: the result is empty");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ReportInputException($"{resultPath}: not an analysis result ({Where(e)}{Reason(e)}); an unfinished or failed analysis has no result to report");
+        }
+        try
+        {
+            return FromFit(result, plan, new StudyDefinition("FedRad analysis plan (JSON)", planText), name ?? Path.GetFileNameWithoutExtension(resultPath));
+        }
+        catch (ReportInputException e)
+        {
+            throw new ReportInputException($"{resultPath}: {e.Message}");
+        }
+    }
+
+    private static string Read(string path, string what)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ReportInputException($"cannot read the {what} file {path}: {e.Message}");
+        }
+    }
+
+    /// <summary>Position (1-based) and the parser's reason without its own 0-based position suffix.</summary>
+    private static string Where(System.Text.Json.JsonException e) =>
+        e.LineNumber is { } line ? $"line {line + 1}, byte {e.BytePositionInLine + 1}: " : "";
+
+    private static string Reason(System.Text.Json.JsonException e)
+    {
+        var cut = e.Message.IndexOfAny(['|']) is var bar and >= 0 ? e.Message.LastIndexOf(" Path:", bar, StringComparison.Ordinal) is var p and >= 0 ? p : e.Message.LastIndexOf(" LineNumber:", bar, StringComparison.Ordinal) : -1;
+        return (cut > 0 ? e.Message[..cut] : e.Message).TrimEnd('.', ' ');
+    }
+
     /// <summary>The study definition of a plan: its JSON (what re-runs it), with the sites' files for a simulation.</summary>
     public static StudyDefinition DefinitionOf(FitOptions plan) =>
         new("FedRad analysis plan (JSON)", System.Text.Json.JsonSerializer.Serialize(plan, plan.GetType(), new System.Text.Json.JsonSerializerOptions

@@ -85,3 +85,58 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("is a file", e.Message);
     }
 }
+
+/// <summary>A report from stored files (<c>fedrad report --result --plan</c>).</summary>
+public sealed class StoredResultTests : IDisposable
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    private readonly string _root = Directory.CreateTempSubdirectory("fedrad-report-files-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, true);
+
+    private string Save(string name, string text)
+    {
+        var path = Path.Combine(_root, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private const string Plan = """
+        { "model": "cox", "time": "time", "event": "event",
+          "features": ["f1", "f2", "f3", "f4", "f5", "f6"], "validation": true }
+        """;
+
+    [Fact]
+    public async Task A_stored_result_and_its_plan_make_the_report_with_the_plan_as_study_definition()
+    {
+        var fit = await SimFit.RunAsync(Fixtures.Cox(), ct: Ct);
+        var results = FitReport.FromFiles(Save("analysis-7.json", fit.ToJsonString()), Save("plan.json", Plan));
+        Assert.Equal("analysis-7", results.Name);
+        Assert.Equal(Plan, results.Study.Text);
+        Assert.Equal((double)fit["c_index"]!["pooled"]!, results.Discrimination.Pooled.Value);
+        ValidationReportWriter.Write(results, Path.Combine(_root, "report"));
+        Assert.Contains(results.Study.Sha256, File.ReadAllText(Path.Combine(_root, "report", "report.html")));
+    }
+
+    [Fact]
+    public void An_unfinished_analysis_a_missing_file_or_a_broken_plan_are_named()
+    {
+        var plan = Save("plan.json", Plan);
+        // `fedrad analysis status` prints the state, not a result, while the analysis runs
+        var running = Save("status.txt", "analysis a1: running (3 steps)\n");
+        var e = Assert.Throws<ReportInputException>(() => FitReport.FromFiles(running, plan));
+        Assert.Equal($"{running}: not an analysis result (line 1, byte 1: 'a' is an invalid start of a value); an unfinished or failed analysis has no result to report", e.Message);
+
+        var missing = Path.Combine(_root, "nowhere.json");
+        e = Assert.Throws<ReportInputException>(() => FitReport.FromFiles(missing, plan));
+        Assert.StartsWith($"cannot read the result file {missing}", e.Message);
+
+        var broken = Save("broken.json", "{ \"model\": 3 }");
+        e = Assert.Throws<ReportInputException>(() => FitReport.FromFiles(running, broken));
+        Assert.StartsWith($"{broken}: not an analysis plan (line 1, byte 13: ", e.Message);
+
+        var empty = Save("empty.json", "{}");
+        e = Assert.Throws<ReportInputException>(() => FitReport.FromFiles(empty, plan));
+        Assert.Equal($"{empty}: the analysis result has no 'model'", e.Message);
+    }
+}
