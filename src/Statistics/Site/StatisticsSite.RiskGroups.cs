@@ -84,7 +84,7 @@ public sealed partial class StatisticsSite
         var groups = RiskGroups(data, r.Score, r.Cuts);
         var g = r.Cuts.Count + 1;
         var sizes = new int[g];
-        // exits[group][k]: patients whose follow-up ends in [grid[k-1], grid[k]) (k = grid.Length: at or after the last time)
+        // first counted at the last grid time each patient is still at risk for, then summed from the end
         var atRisk = new int[g][];
         var events = new int[g][];
         for (var q = 0; q < g; q++) (atRisk[q], events[q]) = (new int[grid.Length], new int[grid.Length]);
