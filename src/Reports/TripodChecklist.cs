@@ -42,8 +42,9 @@ public static class TripodChecklist
             new("14a", "Number of participants and outcome events", "reported", "Cohort"),
             new("15a", "Full prediction model: all coefficients and intercept", r.Coefficients.Count > 0 ? "reported" : "not covered", "Model coefficients"),
             new("15b", "How to use the prediction model", r.Coefficients.Count > 0 ? "reported" : "not covered", "Model coefficients: the linear predictor"),
-            new("16", "Model performance with confidence intervals", "reported", "Discrimination, Calibration, Leave-one-site-out"),
-            new("17", "Model updating", "not covered", "Not applicable to a model developed in this analysis"),
+            new("16", "Model performance with confidence intervals", "reported",
+                survival ? "Discrimination, Survival by risk group, Leave-one-site-out" : "Discrimination, Calibration, Leave-one-site-out"),
+            new("17", "Model updating", "not applicable", "The model is developed in this analysis, not updated"),
         };
         return items;
     }

@@ -111,7 +111,7 @@ public sealed record CoefficientRow(string Term, double Estimate, double? StdErr
 /// <param name="BatchBy">"site" or the batch column.</param>
 public sealed record HarmonisationSummary(string Method, string BatchBy, IReadOnlyList<string> Covariates, IReadOnlyList<string> Adjusted, IReadOnlyList<string> Unadjusted);
 
-/// <param name="Status">"reported", "partly reported" or "not covered".</param>
+/// <param name="Status">"reported", "partly reported", "not covered" or "not applicable".</param>
 /// <param name="Where">Report section, or what the authors must add.</param>
 public sealed record TripodItem(string Item, string Topic, string Status, string Where);
 
