@@ -5,8 +5,9 @@ public sealed record DicomDictionaryEntry(DicomTag Tag, DicomVR VR, string VM, s
 
 /// <summary>
 /// The part of the PS3.6 data dictionary FedRad reads: file meta, patient/study/series, image pixel, PET isotope
-/// and timing, enhanced multi-frame functional groups, RT Structure Set and Segmentation. It gives implicit-VR
-/// files their VRs and the dump its names. Tags not listed read as UN (bytes) and are still dumped and kept.
+/// and timing, NM multi-frame, detector, rotation, energy window and real-world value mapping (SPECT), enhanced
+/// multi-frame functional groups, RT Structure Set and Segmentation. It gives implicit-VR files their VRs and the dump
+/// its names. Tags not listed read as UN (bytes) and are still dumped and kept.
 /// A test checks every entry against dcmtk's dicom.dic.
 /// </summary>
 public static class DicomDictionary
@@ -45,6 +46,7 @@ public static class DicomDictionary
         0008,0102 SH 1 CodingSchemeDesignator
         0008,0104 LO 1 CodeMeaning
         0008,0201 SH 1 TimezoneOffsetFromUTC
+        0008,1010 SH 1 StationName
         0008,1030 LO 1 StudyDescription
         0008,103E LO 1 SeriesDescription
         0008,1090 LO 1 ManufacturerModelName
@@ -70,6 +72,7 @@ public static class DicomDictionary
         0018,0050 DS 1 SliceThickness
         0018,0060 DS 1 KVP
         0018,0088 DS 1 SpacingBetweenSlices
+        0018,1000 LO 1 DeviceSerialNumber
         0018,1020 LO 1-n SoftwareVersions
         0018,1030 LO 1 ProtocolName
         0018,1072 TM 1 RadiopharmaceuticalStartTime
@@ -78,6 +81,10 @@ public static class DicomDictionary
         0018,1076 DS 1 RadionuclidePositronFraction
         0018,1078 DT 1 RadiopharmaceuticalStartDateTime
         0018,1100 DS 1 ReconstructionDiameter
+        0018,1143 DS 1 ScanArc
+        0018,1144 DS 1 AngularStep
+        0018,1180 SH 1 CollimatorGridName
+        0018,1181 CS 1 CollimatorType
         0018,1210 SH 1-n ConvolutionKernel
         0018,1242 IS 1 ActualFrameDuration
         0018,5100 CS 1 PatientPosition
@@ -133,10 +140,42 @@ public static class DicomDictionary
         0028,9110 SQ 1 PixelMeasuresSequence
         0028,9132 SQ 1 FrameVOILUTSequence
         0028,9145 SQ 1 PixelValueTransformationSequence
+        0040,08EA SQ 1 MeasurementUnitsCodeSequence
+        0040,9096 SQ 1 RealWorldValueMappingSequence
+        0040,9210 SH 1 LUTLabel
+        0040,9224 FD 1 RealWorldValueIntercept
+        0040,9225 FD 1 RealWorldValueSlope
+        0054,0010 US 1-n EnergyWindowVector
+        0054,0011 US 1 NumberOfEnergyWindows
+        0054,0012 SQ 1 EnergyWindowInformationSequence
+        0054,0013 SQ 1 EnergyWindowRangeSequence
+        0054,0014 DS 1 EnergyWindowLowerLimit
+        0054,0015 DS 1 EnergyWindowUpperLimit
         0054,0016 SQ 1 RadiopharmaceuticalInformationSequence
+        0054,0018 SH 1 EnergyWindowName
+        0054,0020 US 1-n DetectorVector
+        0054,0021 US 1 NumberOfDetectors
+        0054,0022 SQ 1 DetectorInformationSequence
+        0054,0030 US 1-n PhaseVector
+        0054,0031 US 1 NumberOfPhases
+        0054,0050 US 1-n RotationVector
+        0054,0051 US 1 NumberOfRotations
+        0054,0052 SQ 1 RotationInformationSequence
+        0054,0053 US 1 NumberOfFramesInRotation
+        0054,0060 US 1-n RRIntervalVector
+        0054,0061 US 1 NumberOfRRIntervals
+        0054,0070 US 1-n TimeSlotVector
+        0054,0071 US 1 NumberOfTimeSlots
+        0054,0080 US 1-n SliceVector
         0054,0081 US 1 NumberOfSlices
+        0054,0090 US 1-n AngularViewVector
+        0054,0100 US 1-n TimeSliceVector
         0054,0101 US 1 NumberOfTimeSlices
+        0054,0200 DS 1 StartAngle
+        0054,0202 CS 1 TypeOfDetectorMotion
         0054,0300 SQ 1 RadionuclideCodeSequence
+        0054,0304 SQ 1 RadiopharmaceuticalCodeSequence
+        0054,0400 SH 1 ImageID
         0054,1000 CS 2 SeriesType
         0054,1001 CS 1 Units
         0054,1002 CS 1 CountsSource
@@ -207,6 +246,8 @@ public static class DicomDictionary
         ("GEMS_PETD_01", 0x0009, 0x0D, DicomVR.DT, "GEScanDateTime"),
         ("Philips PET Private Group", 0x7053, 0x00, DicomVR.DS, "PhilipsSUVScaleFactor"),
         ("Philips PET Private Group", 0x7053, 0x09, DicomVR.DS, "PhilipsActivityConcentrationScaleFactor"),
+        ("GEMS_GENIE_1", 0x0011, 0x0D, DicomVR.LO, "GEGenieRadionuclideName"),
+        ("GEMS_GENIE_1", 0x0011, 0x3B, DicomVR.FD, "GEGeniePixelScale"),
     ];
 
     private static readonly Dictionary<uint, DicomDictionaryEntry> ByTag = new();

@@ -16,8 +16,18 @@ public sealed record SeriesSlice(
     public override string ToString() => Frame == 0 && File.Dataset.GetInt(DicomTags.NumberOfFrames) is null or 1
         ? Path.GetFileName(File.Path) : $"{Path.GetFileName(File.Path)} frame {Frame + 1}";
 
-    /// <summary>The planes of a file: one for a classic image, one per frame for an enhanced multi-frame image.</summary>
+    /// <summary>
+    /// The planes of a file: one for a classic image, one per frame for an enhanced multi-frame image or an NM
+    /// reconstruction (<see cref="NmImage"/>).
+    /// </summary>
     public static IEnumerable<SeriesSlice> FromFile(DicomFile file)
+    {
+        var ds = file.Dataset;
+        if (NmImage.Applies(ds)) return NmImage.Slices(file);
+        return Planes(file);
+    }
+
+    private static IEnumerable<SeriesSlice> Planes(DicomFile file)
     {
         var ds = file.Dataset;
         int frames;
