@@ -56,10 +56,11 @@ public sealed class MultiProcessStudyTests
 
         var audit = await File.ReadAllLinesAsync(cluster.AuditLog);
         int Count(string e) => audit.Count(l => l.Contains($"\"event\":\"{e}\""));
+        // Standardisation round 0, training rounds 1-5, evaluation round 6.
         Assert.Equal(3, Count("SiteRegistered"));
-        Assert.Equal(6, Count("RoundStarted"));
-        Assert.Equal(18, Count("UpdateReceived"));
-        Assert.Equal(6, Count("RoundCompleted"));
+        Assert.Equal(7, Count("RoundStarted"));
+        Assert.Equal(21, Count("UpdateReceived"));
+        Assert.Equal(7, Count("RoundCompleted"));
         Assert.Equal(1, Count("StudyCompleted"));
     }
 

@@ -46,15 +46,16 @@ public sealed class RabbitMqEventsTests
             var type = envelope.GetProperty("messageType")[0].GetString()!.Split(':')[^1];
             received.Add((type, envelope.GetProperty("message").Clone()));
         }
-        Assert.Equal([1, 2, 3], received.Where(r => r.Type == "RoundCompleted").Select(r => r.Message.GetProperty("round").GetInt32()).Order());
-        Assert.Equal([1, 2, 3], received.Where(r => r.Type == "RoundStarted").Select(r => r.Message.GetProperty("round").GetInt32()).Order());
+        // Standardisation round 0, training rounds 1-2, evaluation round 3.
+        Assert.Equal([0, 1, 2, 3], received.Where(r => r.Type == "RoundCompleted").Select(r => r.Message.GetProperty("round").GetInt32()).Order());
+        Assert.Equal([0, 1, 2, 3], received.Where(r => r.Type == "RoundStarted").Select(r => r.Message.GetProperty("round").GetInt32()).Order());
         var done = Assert.Single(received, r => r.Type == "StudyCompleted").Message;
         Assert.Equal("rabbit", done.GetProperty("studyId").GetString());
         Assert.Equal(status.Evaluation.PooledAuc, done.GetProperty("pooledAuc").GetDouble(), 12);
 
         // The audit consumer got the same events from its durable queue on the broker.
         var audit = await File.ReadAllLinesAsync(cluster.AuditLog);
-        Assert.Equal(3, audit.Count(l => l.Contains("\"event\":\"RoundCompleted\"")));
+        Assert.Equal(4, audit.Count(l => l.Contains("\"event\":\"RoundCompleted\"")));
         Assert.Contains(audit, l => l.Contains("\"event\":\"StudyCompleted\"") && l.Contains("\"studyId\":\"rabbit\""));
     }
 

@@ -11,15 +11,17 @@ public static class DemoCommand
         var sites = new Option<int>("--sites") { Description = "number of synthetic hospital sites", DefaultValueFactory = _ => 3 };
         var rounds = new Option<int>("--rounds") { Description = "federated training rounds", DefaultValueFactory = _ => 10 };
         var outDir = new Option<string>("--out") { Description = "output folder (report.json, audit log, site data, logs)", DefaultValueFactory = _ => "fedrad-demo" };
+        var data = new Option<string>("--data") { Description = "dicom: synthetic PET/CT studies, radiomics extracted at each site; table: ready-made feature tables", DefaultValueFactory = _ => "dicom" };
+        data.AcceptOnlyFromAmong("dicom", "table");
 
-        var command = new Command("demo", "Run a federated study on synthetic PET/CT radiomics cohorts") { sites, rounds, outDir };
+        var command = new Command("demo", "Run a federated study on synthetic PET/CT radiomics cohorts") { sites, rounds, outDir, data };
         command.SetAction(async (parse, ct) =>
         {
             var n = parse.GetValue(sites);
             var r = parse.GetValue(rounds);
             if (n is < 1 or > 50) { Console.Error.WriteLine("error: --sites must be 1..50"); return 1; }
             if (r is < 1 or > 1000) { Console.Error.WriteLine("error: --rounds must be 1..1000"); return 1; }
-            var report = await new DemoRunner(n, r, parse.GetValue(outDir)!).Run(ct);
+            var report = await new DemoRunner(n, r, parse.GetValue(outDir)!, parse.GetValue(data) == "dicom").Run(ct);
             return report.State == "completed" ? 0 : 1;
         });
         return command;

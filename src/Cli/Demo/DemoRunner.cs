@@ -3,7 +3,6 @@ using FedRad.Cli.Commands;
 using FedRad.Cli.Infrastructure;
 using FedRad.Cli.Reports;
 using FedRad.Coordinator.Hosting;
-using FedRad.Learning.Synthetic;
 using FedRad.Protocol.V1;
 using FedRad.SiteAgent.Hosting;
 using Microsoft.Extensions.Hosting;
@@ -16,7 +15,7 @@ namespace FedRad.Cli.Demo;
 /// The embedded demo: synthetic site cohorts, one coordinator and N site agents in this process,
 /// talking gRPC over loopback exactly as separate machines would.
 /// </summary>
-public sealed class DemoRunner(int sites, int rounds, string outDir)
+public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromImages)
 {
     public async Task<StudyReport> Run(CancellationToken ct)
     {
@@ -33,10 +32,10 @@ public sealed class DemoRunner(int sites, int rounds, string outDir)
             b.AddFilter("MassTransit", LogLevel.Warning);
         }
 
-        var profiles = SyntheticCohort.Profiles(sites);
-        var siteDirs = profiles.ToDictionary(p => p.SiteId, p => Path.Combine(outDir, "sites", p.SiteId));
-        foreach (var p in profiles) SyntheticCohort.WriteSite(p, siteDirs[p.SiteId]);
-        AnsiConsole.MarkupLine($"[grey]synthetic cohorts:[/] {string.Join(", ", profiles.Select(p => $"{p.SiteId} (n={p.Patients}, prevalence {p.Prevalence:P0})"))}");
+        var sitesRoot = Path.Combine(outDir, "sites");
+        if (Directory.Exists(sitesRoot)) Directory.Delete(sitesRoot, recursive: true);
+        var data = fromImages ? WriteImages(sitesRoot) : DemoDataSets.Tabular(sites, sitesRoot);
+        foreach (var site in data.Sites) AnsiConsole.MarkupLine($"[grey]{site.SiteId}:[/] {Markup.Escape(site.Description)}");
 
         var auditPath = Path.Combine(outDir, "audit.jsonl");
         if (File.Exists(auditPath)) File.Delete(auditPath);
@@ -52,11 +51,11 @@ public sealed class DemoRunner(int sites, int rounds, string outDir)
         var url = CoordinatorHost.BoundAddress(coordinator);
         AnsiConsole.MarkupLine($"[grey]coordinator:[/] {url}");
 
-        var agents = profiles.Select(p => SiteAgentHost.Build(new SiteAgentOptions
+        var agents = data.Sites.Select(site => SiteAgentHost.Build(new SiteAgentOptions
         {
             CoordinatorUrl = url,
-            SiteId = p.SiteId,
-            DataDirectory = siteDirs[p.SiteId],
+            SiteId = site.SiteId,
+            DataDirectory = site.DataDirectory,
         }, Logging)).ToList();
         foreach (var agent in agents) await agent.StartAsync(ct);
 
@@ -68,14 +67,16 @@ public sealed class DemoRunner(int sites, int rounds, string outDir)
             {
                 StudyId = "demo",
                 Model = "logreg",
-                LabelColumn = SyntheticCohort.LabelColumn,
+                LabelColumn = data.LabelColumn,
                 Rounds = rounds,
                 MinSites = Math.Max(1, sites - 1),
-                RoundTimeoutSeconds = 30,
+                // The first round extracts every lesion's radiomics features at the sites.
+                RoundTimeoutSeconds = fromImages ? 600 : 30,
                 Strategy = "fedavg",
                 Training = new TrainingConfig { LocalEpochs = 3, LearningRate = 0.1, L2 = 1e-3, BatchSize = 32, Seed = 7 },
+                Imaging = data.Imaging,
             };
-            spec.FeatureNames.AddRange(SyntheticCohort.FeatureNames);
+            spec.FeatureNames.AddRange(data.Features);
             await admin.Client.CreateStudyAsync(new CreateStudyRequest { Spec = spec }, cancellationToken: ct);
             await admin.Client.StartStudyAsync(new StudyRef { StudyId = spec.StudyId }, cancellationToken: ct);
 
@@ -92,6 +93,28 @@ public sealed class DemoRunner(int sites, int rounds, string outDir)
             await coordinator.StopAsync(CancellationToken.None);
             logs.Dispose();
         }
+    }
+
+    private DemoData WriteImages(string root)
+    {
+        DemoData data = null!;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var bar = ctx.AddTask("writing synthetic PET/CT DICOM");
+                data = DemoDataSets.Dicom(sites, root, new SynchronousProgress<(int Done, int Total)>(p =>
+                {
+                    bar.MaxValue = p.Total;
+                    bar.Value = p.Done;
+                }));
+            });
+        return data;
+    }
+
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     private static async Task WaitForSites(AdminService.AdminServiceClient admin, int expected, CancellationToken ct)
@@ -112,14 +135,17 @@ public sealed class DemoRunner(int sites, int rounds, string outDir)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async ctx =>
             {
-                var bar = ctx.AddTask("federated rounds", maxValue: spec.Rounds + 1);
+                var total = spec.Rounds + 1 + (spec.NoStandardisation ? 0 : 1);
+                var bar = ctx.AddTask("federated rounds", maxValue: total);
                 while (true)
                 {
                     status = await admin.GetStudyAsync(new StudyRef { StudyId = spec.StudyId }, cancellationToken: ct);
                     var closed = status.Rounds.Count(r => r.State != "open");
                     var last = status.Rounds.LastOrDefault(r => r.Kind == TaskKind.Train && r.State == "completed");
                     bar.Value = closed;
-                    bar.Description = last is null ? "federated rounds" : $"round {last.Round}/{spec.Rounds}  loss {last.Loss:F4}";
+                    bar.Description = last is not null ? $"round {last.Round}/{spec.Rounds}  loss {last.Loss:F4}"
+                        : spec.Imaging is not null ? "sites extract radiomics, standardise"
+                        : "standardising features";
                     if (status.State is StudyState.Completed or StudyState.Failed) break;
                     await Task.Delay(100, ct);
                 }

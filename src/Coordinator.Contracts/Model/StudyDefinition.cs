@@ -15,7 +15,15 @@ public sealed record StudyDefinition
     [Id(7)] public int RoundTimeoutSeconds { get; init; } = 60;
     [Id(8)] public TrainingSettings Training { get; init; } = new();
     [Id(9)] public string Strategy { get; init; } = "fedavg";
+    /// <summary>Set when sites extract the features from their images rather than reading cohort.csv.</summary>
+    [Id(10)] public ImagingSource? Imaging { get; init; }
+    /// <summary>Open the study with a standardisation round (pooled mean and SD of every feature).</summary>
+    [Id(11)] public bool Standardise { get; init; } = true;
 }
+
+/// <summary>Radiomics settings (YAML, identical for every site) and the ROI to extract features from.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.ImagingSource")]
+public sealed record ImagingSource([property: Id(0)] string SettingsYaml, [property: Id(1)] string Roi);
 
 [GenerateSerializer, Immutable, Alias("FedRad.TrainingSettings")]
 public sealed record TrainingSettings
@@ -28,7 +36,7 @@ public sealed record TrainingSettings
 }
 
 /// <summary>What a site is asked to do with the global model.</summary>
-public enum WorkKind { Train = 1, Evaluate = 2, Statistics = 3 }
+public enum WorkKind { Train = 1, Evaluate = 2, Statistics = 3, Standardise = 4 }
 
 /// <summary>A content-addressed model payload in the coordinator's blob store.</summary>
 [GenerateSerializer, Immutable, Alias("FedRad.ModelRef")]

@@ -4,6 +4,7 @@ using FedRad.Coordinator.Contracts.Grains;
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Coordinator.Grains.State;
 using FedRad.Coordinator.Storage;
+using FedRad.Learning.Models;
 using FedRad.Shared.Tensors;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,7 @@ public sealed class RoundGrain(
     private ModelWeights? _global;
     private IUpdateAggregator? _training;
     private EvaluationAggregator? _evaluation;
+    private StandardisationAggregator? _standardisation;
     private IGrainTimer? _deadlineTimer;
 
     public async Task Open(RoundPlan plan)
@@ -83,13 +85,20 @@ public sealed class RoundGrain(
         catch (TensorFormatException e) { return await Reject(update, SubmitOutcome.Invalid, e.Message); }
 
         await PrepareAggregation();
-        double loss;
+        double loss = double.NaN;
         if (plan.Kind == WorkKind.Train)
         {
             if (TensorCodec.Validate(payload, _global!.Spec) is { } problem) return await Reject(update, SubmitOutcome.Invalid, problem);
+            if (FrozenTensorChanged(payload) is { } frozen) return await Reject(update, SubmitOutcome.Invalid, frozen);
             if (!update.Metrics.TryGetValue("loss", out loss) || !double.IsFinite(loss))
                 return await Reject(update, SubmitOutcome.Invalid, "metric 'loss' is missing or not finite");
-            _training!.Add(payload, update.SampleCount);
+            var verdict = _training!.Add(payload, update.SampleCount, update.SiteId);
+            if (!verdict.Accepted) return await Reject(update, SubmitOutcome.Invalid, $"rejected by {plan.Study.Strategy}: {verdict.Reason}");
+        }
+        else if (plan.Kind == WorkKind.Standardise)
+        {
+            if (_standardisation!.Validate(payload) is { } problem) return await Reject(update, SubmitOutcome.Invalid, problem);
+            _standardisation.Add(payload, update.SampleCount);
         }
         else
         {
@@ -126,11 +135,31 @@ public sealed class RoundGrain(
         var plan = S.Plan!;
         var bytes = await blobs.Get(plan.GlobalModel.Sha256) ?? throw new InvalidOperationException($"global model {plan.GlobalModel.Sha256} is missing from the blob store");
         _global = TensorCodec.Deserialize(bytes);
-        if (plan.Kind == WorkKind.Train) _training = Strategies.Get(plan.Study.Strategy).BeginRound(_global);
-        else _evaluation = new EvaluationAggregator();
+        switch (plan.Kind)
+        {
+            case WorkKind.Train: _training = Strategies.Get(plan.Study.Strategy).BeginRound(_global); break;
+            case WorkKind.Standardise: _standardisation = new StandardisationAggregator(_global); break;
+            default: _evaluation = new EvaluationAggregator(); break;
+        }
         if (S.Accepted.Count > 0)
             throw new InvalidOperationException($"round {plan.StudyId}/{plan.Round} was reactivated with {S.Accepted.Count} accepted updates whose aggregate is not persisted");
     }
+
+    /// <summary>Training must leave the standardisation tensors as the round handed them out.</summary>
+    private string? FrozenTensorChanged(ModelWeights update)
+    {
+        foreach (var name in LogisticRegression.FrozenTensors)
+        {
+            if (!_global!.Tensors.Any(t => t.Name == name)) continue;
+            if (!update[name].Values.SequenceEqual(_global[name].Values))
+                return $"tensor '{name}' was changed; it is fixed by the standardisation round";
+        }
+        return null;
+    }
+
+    /// <summary>Averaging identical values can still move them by a rounding error: hand the frozen tensors back exactly.</summary>
+    private ModelWeights KeepFrozen(ModelWeights aggregate) =>
+        new(aggregate.Tensors.Select(t => LogisticRegression.FrozenTensors.Contains(t.Name) && _global!.Tensors.Any(g => g.Name == t.Name) ? _global[t.Name] : t));
 
     private void ArmDeadline()
     {
@@ -154,8 +183,12 @@ public sealed class RoundGrain(
     private async Task Close(string reason)
     {
         var plan = S.Plan!;
-        if (plan.Kind == WorkKind.Train) S.Result = await blobs.Put(TensorCodec.Serialize(_training!.Finish()));
-        else S.Evaluation = _evaluation!.Result();
+        switch (plan.Kind)
+        {
+            case WorkKind.Train: S.Result = await blobs.Put(TensorCodec.Serialize(KeepFrozen(_training!.Finish()))); break;
+            case WorkKind.Standardise: S.Result = await blobs.Put(TensorCodec.Serialize(_standardisation!.Finish())); break;
+            default: S.Evaluation = _evaluation!.Result(); break;
+        }
         S.State = RoundState.Completed;
         S.CloseReason = reason;
         S.ClosedAt = clock.GetUtcNow();

@@ -52,7 +52,8 @@ public sealed class StudyGrain(
         S.State = StudyState.Running;
         await state.WriteStateAsync();
         log.LogInformation("Study {Study} started with sites {Sites}", def.StudyId, string.Join(", ", sites));
-        await OpenRound(1, WorkKind.Train);
+        if (def.Standardise) await OpenRound(0, WorkKind.Standardise);
+        else await OpenRound(1, WorkKind.Train);
         return View();
     }
 
@@ -77,7 +78,8 @@ public sealed class StudyGrain(
         }
         S.CurrentModel = round.Result;
         await state.WriteStateAsync();
-        if (round.Round < def.Rounds) await OpenRound(round.Round + 1, WorkKind.Train);
+        if (round.Kind == WorkKind.Standardise) await OpenRound(1, WorkKind.Train);
+        else if (round.Round < def.Rounds) await OpenRound(round.Round + 1, WorkKind.Train);
         else await OpenRound(round.Round + 1, WorkKind.Evaluate);
     }
 
@@ -85,6 +87,7 @@ public sealed class StudyGrain(
     {
         var def = S.Definition!;
         var strategy = Strategies.Get(def.Strategy);
+        // Only training samples sites; standardisation and evaluation ask every enrolled site.
         var selected = kind == WorkKind.Train ? strategy.SelectSites(S.EnrolledSites, round) : S.EnrolledSites;
         S.CurrentRound = round;
         await state.WriteStateAsync();

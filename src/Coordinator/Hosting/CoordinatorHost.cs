@@ -53,6 +53,8 @@ public static class CoordinatorHost
         {
             // Queues are named per deployment so that two coordinators on one broker do not share consumers.
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(options.ServiceId, false));
+            // Nothing leaves a consortium's network unasked: no usage reports to the library's vendor.
+            bus.DisableUsageTelemetry();
             bus.AddConsumer<AuditConsumer>();
             if (options.Messaging.Transport.Equals("RabbitMq", StringComparison.OrdinalIgnoreCase))
                 bus.UsingRabbitMq((ctx, cfg) =>

@@ -170,10 +170,10 @@ public sealed class SiteGrpcService(
     {
         if (string.IsNullOrEmpty(h.TaskId))
             throw Fail(StatusCode.InvalidArgument, "upload header needs task_id");
-        if (h.Kind is TaskKind.Train or TaskKind.Evaluate)
+        if (h.Kind is TaskKind.Train or TaskKind.Evaluate or TaskKind.Standardise)
         {
-            if (string.IsNullOrEmpty(h.StudyId) || h.Round < 1)
-                throw Fail(StatusCode.InvalidArgument, "upload header needs study_id and round >= 1");
+            if (string.IsNullOrEmpty(h.StudyId) || h.Round < 0)
+                throw Fail(StatusCode.InvalidArgument, "upload header needs study_id and a round number");
             if (h.SampleCount <= 0)
                 throw Fail(StatusCode.InvalidArgument, $"sample_count must be positive, got {h.SampleCount}");
         }
@@ -213,7 +213,7 @@ public sealed class SiteGrpcService(
             TaskId = t.TaskId,
             StudyId = t.StudyId,
             Round = t.Round,
-            Kind = t.Kind switch { WorkKind.Train => TaskKind.Train, WorkKind.Evaluate => TaskKind.Evaluate, _ => TaskKind.Statistics },
+            Kind = StudyMapping.ToTaskKind(t.Kind),
             DeadlineUnixMs = t.Deadline.ToUnixTimeMilliseconds(),
             StatisticsRequest = t.StatisticsRequest ?? "",
         };
@@ -231,6 +231,7 @@ public sealed class SiteGrpcService(
                 Seed = study.Training.Seed + (ulong)t.Round,
             };
             m.FeatureNames.AddRange(study.FeatureNames);
+            if (study.Imaging is { } imaging) m.Imaging = new ImagingFeatures { SettingsYaml = imaging.SettingsYaml, Roi = imaging.Roi };
         }
         return m;
     }

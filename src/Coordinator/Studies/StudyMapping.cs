@@ -18,6 +18,8 @@ public static class StudyMapping
         MinSites = s.MinSites == 0 ? 1 : s.MinSites,
         RoundTimeoutSeconds = s.RoundTimeoutSeconds == 0 ? 60 : s.RoundTimeoutSeconds,
         Strategy = string.IsNullOrEmpty(s.Strategy) ? "fedavg" : s.Strategy,
+        Imaging = s.Imaging is null ? null : new ImagingSource(s.Imaging.SettingsYaml, s.Imaging.Roi),
+        Standardise = !s.NoStandardisation,
         Training = s.Training is null ? new TrainingSettings() : new TrainingSettings
         {
             LocalEpochs = s.Training.LocalEpochs == 0 ? 5 : s.Training.LocalEpochs,
@@ -34,6 +36,8 @@ public static class StudyMapping
         {
             StudyId = d.StudyId, Model = d.Model, LabelColumn = d.LabelColumn, Rounds = d.Rounds,
             MinSites = d.MinSites, RoundTimeoutSeconds = d.RoundTimeoutSeconds, Strategy = d.Strategy,
+            NoStandardisation = !d.Standardise,
+            Imaging = d.Imaging is null ? null : new ImagingFeatures { SettingsYaml = d.Imaging.SettingsYaml, Roi = d.Imaging.Roi },
             Training = new TrainingConfig
             {
                 LocalEpochs = d.Training.LocalEpochs, LearningRate = d.Training.LearningRate,
@@ -44,6 +48,14 @@ public static class StudyMapping
         s.SiteIds.AddRange(d.SiteIds);
         return s;
     }
+
+    public static TaskKind ToTaskKind(WorkKind kind) => kind switch
+    {
+        WorkKind.Train => TaskKind.Train,
+        WorkKind.Evaluate => TaskKind.Evaluate,
+        WorkKind.Statistics => TaskKind.Statistics,
+        _ => TaskKind.Standardise,
+    };
 
     public static StudyStatus ToStatus(StudyView v, IReadOnlyList<RoundView> rounds)
     {
@@ -66,7 +78,7 @@ public static class StudyMapping
             var rs = new RoundStatus
             {
                 Round = r.Round,
-                Kind = r.Kind == WorkKind.Train ? TaskKind.Train : TaskKind.Evaluate,
+                Kind = ToTaskKind(r.Kind),
                 State = r.State.ToString().ToLowerInvariant(),
                 Loss = r.Loss,
                 CloseReason = r.CloseReason,

@@ -3,22 +3,35 @@ using FedRad.Shared.Tensors;
 namespace FedRad.Learning.Models;
 
 /// <summary>
-/// Binary logistic regression P(y=1|x) = σ(b + w·x), trained locally by mini-batch gradient
-/// descent on the mean log-loss plus (l2/2)·‖w‖² (the intercept is not penalised).
-/// The weight vector travels as two tensors: "coef" [d] and "intercept" [1].
+/// Binary logistic regression P(y=1|x) = σ(b + w·z) on standardised features z = (x − μ) / s,
+/// trained locally by mini-batch gradient descent on the mean log-loss plus (l2/2)·‖w‖² (the
+/// intercept is not penalised). μ and s are the pooled mean and SD of every feature, computed
+/// exactly across sites before training (or 0 and 1); they travel with the model and never change
+/// during training. Tensors: "coef" [d], "intercept" [1], "feature_mean" [d], "feature_scale" [d].
 /// </summary>
 public sealed class LogisticRegression
 {
     public const string CoefTensor = "coef";
     public const string InterceptTensor = "intercept";
+    public const string MeanTensor = "feature_mean";
+    public const string ScaleTensor = "feature_scale";
+
+    /// <summary>Tensors fixed by the standardisation round; training must leave them unchanged.</summary>
+    public static readonly IReadOnlyList<string> FrozenTensors = [MeanTensor, ScaleTensor];
 
     public double[] Coef { get; }
     public double Intercept { get; private set; }
+    public double[] FeatureMean { get; }
+    public double[] FeatureScale { get; }
 
-    public LogisticRegression(double[] coef, double intercept)
+    public LogisticRegression(double[] coef, double intercept, double[]? featureMean = null, double[]? featureScale = null)
     {
         Coef = coef;
         Intercept = intercept;
+        FeatureMean = featureMean ?? new double[coef.Length];
+        FeatureScale = featureScale ?? Enumerable.Repeat(1.0, coef.Length).ToArray();
+        if (FeatureMean.Length != coef.Length || FeatureScale.Length != coef.Length)
+            throw new ArgumentException("feature mean and scale must have one value per coefficient");
     }
 
     public static LogisticRegression Zero(int features) => new(new double[features], 0);
@@ -27,12 +40,24 @@ public sealed class LogisticRegression
     [
         new WeightTensor(CoefTensor, [Coef.Length], (double[])Coef.Clone()),
         new WeightTensor(InterceptTensor, [1], [Intercept]),
+        new WeightTensor(MeanTensor, [Coef.Length], (double[])FeatureMean.Clone()),
+        new WeightTensor(ScaleTensor, [Coef.Length], (double[])FeatureScale.Clone()),
     ]);
 
     public static LogisticRegression FromWeights(ModelWeights weights) =>
-        new((double[])weights[CoefTensor].Values.Clone(), weights[InterceptTensor].Values[0]);
+        new((double[])weights[CoefTensor].Values.Clone(), weights[InterceptTensor].Values[0],
+            (double[])weights[MeanTensor].Values.Clone(), (double[])weights[ScaleTensor].Values.Clone());
 
-    public double PredictProbability(double[] x) => Sigmoid(Intercept + Dot(Coef, x));
+    /// <summary>The standardised features z = (x − μ) / s the coefficients apply to.</summary>
+    public double[][] Standardise(double[][] x) =>
+        x.Select(row => row.Select((v, j) => (v - FeatureMean[j]) / FeatureScale[j]).ToArray()).ToArray();
+
+    public double PredictProbability(double[] x)
+    {
+        var z = Intercept;
+        for (var j = 0; j < Coef.Length; j++) z += Coef[j] * (x[j] - FeatureMean[j]) / FeatureScale[j];
+        return Sigmoid(z);
+    }
 
     public double[] PredictProbabilities(double[][] x) => x.Select(PredictProbability).ToArray();
 
@@ -40,9 +65,10 @@ public sealed class LogisticRegression
     public double Loss(double[][] x, int[] y, double l2)
     {
         double sum = 0;
+        var zs = Standardise(x);
         for (var i = 0; i < x.Length; i++)
         {
-            var z = Intercept + Dot(Coef, x[i]);
+            var z = Intercept + Dot(Coef, zs[i]);
             // log(1 + e^z) - y z, written to avoid overflow for large |z|.
             sum += (z > 0 ? z + double.LogP1(Math.Exp(-z)) : double.LogP1(Math.Exp(z))) - y[i] * z;
         }
@@ -50,9 +76,10 @@ public sealed class LogisticRegression
     }
 
     /// <summary>Runs <paramref name="epochs"/> passes of mini-batch gradient descent, shuffling with <paramref name="seed"/>.</summary>
-    public void Train(double[][] x, int[] y, int epochs, double learningRate, double l2, int batchSize, ulong seed)
+    public void Train(double[][] rawX, int[] y, int epochs, double learningRate, double l2, int batchSize, ulong seed)
     {
-        if (x.Length == 0) throw new ArgumentException("no training rows");
+        if (rawX.Length == 0) throw new ArgumentException("no training rows");
+        var x = Standardise(rawX);
         var d = Coef.Length;
         if (x[0].Length != d) throw new ArgumentException($"rows have {x[0].Length} features, the model has {d}");
         batchSize = batchSize <= 0 ? x.Length : Math.Min(batchSize, x.Length);
@@ -70,7 +97,7 @@ public sealed class LogisticRegression
                 for (var k = start; k < end; k++)
                 {
                     var i = order[k];
-                    var r = PredictProbability(x[i]) - y[i];
+                    var r = Sigmoid(Intercept + Dot(Coef, x[i])) - y[i];
                     for (var j = 0; j < d; j++) grad[j] += r * x[i][j];
                     gradB += r;
                 }

@@ -1,6 +1,7 @@
 using FedRad.Learning.Data;
 using FedRad.Protocol.V1;
 using FedRad.Shared.Tensors;
+using FedRad.SiteAgent.Cohorts;
 using FedRad.SiteAgent.Coordinator;
 using FedRad.SiteAgent.Tasks;
 using Grpc.Core;
@@ -26,13 +27,14 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(_o.SiteId)) throw new InvalidOperationException("SiteAgent:SiteId is not set");
-        if (!File.Exists(_o.CohortPath)) throw new InvalidOperationException($"cohort table {_o.CohortPath} not found (SiteAgent:DataDirectory)");
+        if (!Directory.Exists(_o.DataDirectory)) throw new InvalidOperationException($"data folder {_o.DataDirectory} not found (SiteAgent:DataDirectory)");
 
         using var client = new CoordinatorClient(_o.CoordinatorUrl, _o.MaxBackoffSeconds, log);
         var interval = await RegisterUntilAccepted(client, ct);
         using var heartbeatCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var heartbeats = HeartbeatLoop(client, interval, heartbeatCts.Token);
         var runner = new LocalTaskRunner(_o.MinCohortSize);
+        var imaging = new ImagingCohort(_o.DataDirectory, log);
         var statistics = new StatisticsTaskHandler(_o.SiteId, _o.CohortPath, _o.MinCohortSize);
         var backoff = new Backoff(_o.MaxBackoffSeconds);
 
@@ -45,7 +47,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
                 {
                     backoff.Reset();
                     if (task.Kind == TaskKind.Statistics) await AnswerStatistics(client, statistics, task, ct);
-                    else await Handle(client, runner, task, ct);
+                    else await Handle(client, runner, imaging, task, ct);
                 }
             }
             catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException) { break; }
@@ -66,7 +68,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
         await heartbeats;
     }
 
-    private async Task Handle(CoordinatorClient client, LocalTaskRunner runner, SiteTask task, CancellationToken ct)
+    private async Task Handle(CoordinatorClient client, LocalTaskRunner runner, ImagingCohort imaging, SiteTask task, CancellationToken ct)
     {
         if (_done.Contains(task.TaskId)) return;
         if (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > task.DeadlineUnixMs)
@@ -79,7 +81,10 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
         try
         {
             var global = TensorCodec.Deserialize(await client.Download(_o.SiteId, task.GlobalModel, ct));
-            result = runner.Run(task, global, _o.CohortPath);
+            var cohortPath = task.Imaging is null
+                ? _o.CohortPath
+                : await imaging.Build(task.Imaging, task.FeatureNames, task.LabelColumn, ct);
+            result = runner.Run(task, global, cohortPath);
         }
         catch (Exception e) when (e is TaskRefusedException or CohortFormatException or TensorFormatException or InvalidDataException)
         {

@@ -33,6 +33,7 @@ public sealed class LocalTaskRunner(int minCohortSize)
         {
             TaskKind.Train => Train(model, cohort, task.Training),
             TaskKind.Evaluate => Evaluate(model, cohort),
+            TaskKind.Standardise => new LocalResult(Standardisation.SiteSums(cohort.X), cohort.Count, new Dictionary<string, double>()),
             _ => throw new TaskRefusedException($"task kind {task.Kind} is not supported"),
         };
     }

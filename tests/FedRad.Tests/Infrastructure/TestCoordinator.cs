@@ -58,14 +58,25 @@ public sealed class TestCoordinator : IAsyncDisposable
     }
 
     /// <summary>Creates and starts a logistic-regression study over <paramref name="sites"/> and returns its id.</summary>
+    /// <summary>Round mechanics only: no standardisation round, so round 1 is the first training round.</summary>
     public async Task<string> StartStudy(string studyId, string[] sites, int features = 2, int rounds = 1, int minSites = 1, int timeoutSeconds = 60)
     {
-        var spec = new StudySpec { StudyId = studyId, Model = "logreg", LabelColumn = "label", Rounds = rounds, MinSites = minSites, RoundTimeoutSeconds = timeoutSeconds };
+        var spec = new StudySpec { StudyId = studyId, Model = "logreg", LabelColumn = "label", Rounds = rounds, MinSites = minSites, RoundTimeoutSeconds = timeoutSeconds, NoStandardisation = true };
         spec.FeatureNames.AddRange(Enumerable.Range(0, features).Select(i => $"f{i}"));
         spec.SiteIds.AddRange(sites);
         await Admin.CreateStudyAsync(new CreateStudyRequest { Spec = spec });
         await Admin.StartStudyAsync(new StudyRef { StudyId = studyId });
         return studyId;
+    }
+
+    public async Task WaitForSites(int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await Admin.ListSitesAsync(new ListSitesRequest())).Sites.Count < count)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"fewer than {count} sites registered");
+            await Task.Delay(50);
+        }
     }
 
     public async Task<StudyStatus> WaitFor(string studyId, Func<StudyStatus, bool> condition, double timeoutSeconds = 30)

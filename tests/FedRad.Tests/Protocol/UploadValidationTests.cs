@@ -131,7 +131,8 @@ public sealed class UploadValidationTests : IAsyncLifetime
         Assert.Equal(300, held.ReceivedBytes);
         Assert.False(held.Complete);
 
-        var wrongOffset = await RawUpload.Refused(() => RawUpload.Send(_c.Site, header.Clone(), payload, from: 100, chunkBytes: 100));
+        // The header alone: the server refuses before any chunk (a client still writing would see its stream reset).
+        var wrongOffset = await RawUpload.Refused(() => RawUpload.Send(_c.Site, header.Clone(), payload, from: 100, until: 100));
         Assert.Equal(StatusCode.FailedPrecondition, wrongOffset.StatusCode);
         Assert.Contains("resume from 300", wrongOffset.Status.Detail);
 

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using FedRad.Learning.Data;
+using FedRad.Protocol.V1;
+using FedRad.Radiomics.Batch;
+using FedRad.Radiomics.Settings;
+using Microsoft.Extensions.Logging;
+
+namespace FedRad.SiteAgent.Cohorts;
+
+/// <summary>
+/// Builds a site's feature table from its images: every row of manifest.csv (patient_id, image,
+/// mask, roi, ...: the radiomics batch format) goes through SUV, the ROI and IBSI feature
+/// extraction with the study's settings, and is joined by patient_id with outcomes.csv (patient_id
+/// and outcome columns). Extraction results are cached per patient, so a second study or a
+/// restarted agent recomputes nothing. All of it stays at the site.
+/// </summary>
+public sealed class ImagingCohort(string dataDirectory, ILogger log)
+{
+    public const string ManifestFile = "manifest.csv";
+    public const string OutcomesFile = "outcomes.csv";
+
+    public string ManifestPath => Path.Combine(dataDirectory, ManifestFile);
+    public string OutcomesPath => Path.Combine(dataDirectory, OutcomesFile);
+
+    /// <summary>Extracts (or reuses) the features and writes the cohort table the task asks for; returns its path.</summary>
+    public async Task<string> Build(ImagingFeatures imaging, IReadOnlyList<string> features, string labelColumn, CancellationToken ct)
+    {
+        if (!File.Exists(ManifestPath)) throw new CohortFormatException($"{ManifestPath}: imaging manifest not found (the study extracts features from images)");
+        if (!File.Exists(OutcomesPath)) throw new CohortFormatException($"{OutcomesPath}: outcomes table not found (patient_id and the study's label column)");
+        RadiomicsSettings settings;
+        try { settings = SettingsLoader.FromYaml(imaging.SettingsYaml, "the study's radiomics settings"); }
+        catch (SettingsException e) { throw new CohortFormatException(e.Message); }
+
+        List<ManifestRow> rows;
+        try { rows = BatchExtractor.ReadManifest(ManifestPath); }
+        catch (InvalidDataException e) { throw new CohortFormatException(e.Message); }
+        if (imaging.Roi.Length > 0)
+            rows = rows.Select(r => r.Input.RoiName is null && r.Input.Segment is null ? r with { Input = r.Input with { RoiName = imaging.Roi } } : r).ToList();
+
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(imaging.SettingsYaml + "\n" + imaging.Roi)))[..16];
+        var folder = Path.Combine(dataDirectory, ".fedrad", "features", key);
+        Directory.CreateDirectory(folder);
+        var progress = new Progress<BatchProgress>(p =>
+        {
+            if (p.Done == p.Total || p.Done % 10 == 0)
+                log.LogInformation("Radiomics: {Done}/{Total} patients ({Cached} from cache, {Failed} failed)", p.Done, p.Total, p.FromCache, p.Failed);
+        });
+        var result = await BatchExtractor.RunAsync(rows, settings, Path.Combine(folder, "features.csv"), new BatchOptions(Environment.ProcessorCount), progress, ct);
+        foreach (var (row, error) in result.Failures)
+            log.LogWarning("Radiomics: {Manifest} line {Line} (patient {Patient}) left out: {Error}", ManifestPath, row.Line, row.PatientId, error);
+
+        var cohortPath = Path.Combine(folder, $"cohort-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join(',', features) + "|" + labelColumn)))[..12]}.csv");
+        Join(result.WidePath, features, labelColumn, cohortPath);
+        return cohortPath;
+    }
+
+    /// <summary>Writes id, the requested features and the label for every patient with all of them defined.</summary>
+    private void Join(string widePath, IReadOnlyList<string> features, string labelColumn, string cohortPath)
+    {
+        var wide = ReadCsv(widePath);
+        var outcomes = ReadCsv(OutcomesPath);
+        int Column(List<string[]> table, string name, string path)
+        {
+            var i = Array.IndexOf(table[0], name);
+            return i >= 0 ? i : throw new CohortFormatException($"{path}: column '{name}' not found (columns: {string.Join(", ", table[0].Take(12))}{(table[0].Length > 12 ? ", ..." : "")})");
+        }
+        var widePatient = Column(wide, "patient_id", widePath);
+        var featureIdx = features.Select(f => Column(wide, f, widePath)).ToArray();
+        var outPatient = Column(outcomes, "patient_id", OutcomesPath);
+        var outLabel = Column(outcomes, labelColumn, OutcomesPath);
+        var labels = new Dictionary<string, string>();
+        foreach (var r in outcomes.Skip(1)) labels[r[outPatient]] = r[outLabel];
+
+        var sb = new StringBuilder();
+        sb.Append("id,").Append(string.Join(',', features)).Append(',').AppendLine(labelColumn);
+        int written = 0, noOutcome = 0, undefined = 0;
+        foreach (var r in wide.Skip(1))
+        {
+            if (!labels.TryGetValue(r[widePatient], out var label)) { noOutcome++; continue; }
+            var values = featureIdx.Select(i => r[i]).ToArray();
+            if (values.Any(v => !double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))) { undefined++; continue; }
+            sb.Append(r[widePatient]).Append(',').Append(string.Join(',', values)).Append(',').AppendLine(label);
+            written++;
+        }
+        if (noOutcome > 0) log.LogWarning("Radiomics: {Count} patients have images but no row in {Outcomes}; left out", noOutcome, OutcomesPath);
+        if (undefined > 0) log.LogWarning("Radiomics: {Count} patients have an undefined (NaN) value in a study feature; left out", undefined);
+        File.WriteAllText(cohortPath, sb.ToString());
+        log.LogInformation("Radiomics cohort: {Written} patients with {Features} features", written, features.Count);
+    }
+
+    private static List<string[]> ReadCsv(string path) =>
+        File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => l.Split(',').Select(c => c.Trim()).ToArray()).ToList();
+}
