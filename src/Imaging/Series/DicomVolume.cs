@@ -121,7 +121,7 @@ public static class DicomSeriesReader
                     if (d > deviation) { deviation = d; worst = k; }
                 }
                 if (problems.Count == 0 && deviation > UnevenTolerance(spacingZ))
-                    problems.Add($"uneven spacing: {slices[worst]} lies {deviation:0.###} mm from where a regular {spacingZ:0.###} mm grid puts it (steps range {gaps.Min():0.###}..{gaps.Max():0.###} mm)");
+                    problems.Add($"uneven spacing of Image Position (Patient) (0020,0032): {slices[worst]} lies {deviation:0.###} mm from where a regular {spacingZ:0.###} mm grid puts it (steps range {gaps.Min():0.###}..{gaps.Max():0.###} mm)");
                 else if (deviation > 0.02)
                     warnings.Add($"slice positions deviate up to {deviation:0.###} mm ({100 * deviation / spacingZ:0.#} % of the {spacingZ:0.###} mm spacing) from a regular grid (steps {gaps.Min():0.###}..{gaps.Max():0.###} mm, e.g. at bed overlaps); kept as a regular grid, not resampled");
             }
