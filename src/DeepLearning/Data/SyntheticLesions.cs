@@ -20,12 +20,12 @@ public sealed record SyntheticLesionSet(SampleSet Samples, bool[][] LesionMasks,
 /// Lesion patches whose label depends on uptake heterogeneity, the task of the deep radiomics demo. Each patch is
 /// S³ PET/CT voxels (4 mm): a background of SUV ≈ 1 and ≈ 30 HU, and a sphere (radius 3–5.5 voxels, centre within one
 /// voxel of the middle) of mean SUV 4–10 whose uptake is modulated by a smooth random texture of coefficient of
-/// variation h (12 plane waves of wavelength 2.5–6 voxels). h is drawn from [0.05, 0.22] for label 0 and
-/// [0.28, 0.5] for label 1; mean uptake, size and CT carry no label information. Deterministic for a seed.
+/// variation h (12 plane waves of wavelength 2.5–6 voxels). h is drawn from [0.05, 0.15] for label 0 and
+/// [0.35, 0.5] for label 1; mean uptake, size and CT carry no label information. Deterministic for a seed.
 /// </summary>
 public static class SyntheticLesions
 {
-    public const double NegativeMax = 0.22, PositiveMin = 0.28;
+    public const double NegativeMax = 0.15, PositiveMin = 0.35;
 
     public static SyntheticLesionSet Generate(int count, int seed, SyntheticSiteProfile? site = null, int patchSize = 16)
     {
@@ -88,7 +88,7 @@ public static class SyntheticLesions
             for (var v = 0; v < voxels; v++)
             {
                 if (!set.LesionMasks[n][v]) continue;
-                var suv = x[v] * PatchNormalisation.SuvScale;
+                var suv = PatchNormalisation.Suv(x[v]);
                 sum += suv; sum2 += suv * suv; max = Math.Max(max, suv); ct += x[voxels + v] * PatchNormalisation.HuScale;
                 count++;
             }

@@ -12,7 +12,7 @@ public sealed record LocalTrainingOptions
     public int Epochs { get; init; } = 2;
     public int BatchSize { get; init; } = 16;
     /// <summary>Adam's learning rate (the optimiser starts afresh every round: its moments are site state that is not federated).</summary>
-    public double LearningRate { get; init; } = 5e-3;
+    public double LearningRate { get; init; } = 2e-3;
     public double WeightDecay { get; init; }
     /// <summary>FedProx μ: adds μ/2 ‖w − w_start‖² to the loss, w_start being the weights training began from (the global model).</summary>
     public double ProximalMu { get; init; }
