@@ -5,7 +5,8 @@ namespace FedRad.Imaging.Alignment;
 
 /// <summary>
 /// Brings CT onto the PET grid and PET onto the CT grid through patient coordinates (the scanner's own registration:
-/// both series must share one Frame of Reference UID). Resampling uses the radiomics resampler
+/// both series must share one Frame of Reference UID). SPECT/CT is aligned the same way: pass the SPECT series
+/// (<c>SpectImage.Series</c>) where the PET series is asked for. Resampling uses the radiomics resampler
 /// (<see cref="Resampler"/>); target voxels outside the source image are NaN, never silently air or zero.
 /// </summary>
 public static class PetCtAlignment
