@@ -40,9 +40,11 @@ public class DicomReaderCrossCheckTests
 
     [Theory]
     [MemberData(nameof(Files))]
-    public void ValuesMatchDcmdump(string relative)
+    public void ValuesMatchDcmdump(string relative) => AssertValuesMatchDcmdump(TestData.Path("dicom", relative), relative);
+
+    /// <summary>Every element dcmdump prints of <paramref name="path"/> is read by FedRad at the same place with the same value.</summary>
+    internal static void AssertValuesMatchDcmdump(string path, string relative)
     {
-        var path = TestData.Path("dicom", relative);
         var file = DicomReader.Read(path);
         // +U8 prints text as UTF-8 (and rewrites (0008,0005) to ISO_IR 192); dcmtk refuses it for a malformed character set.
         var (code, stdout, _) = ExternalTool.TryRun("dcmdump", "-Un", "+L", "+U8", path);

@@ -69,6 +69,18 @@ public partial class NmImageTests
         public int GetHashCode(Vec3 v) => 0;
     }
 
+    /// <summary>Every element of the synthetic NM, RTSTRUCT and SEG objects as dcmtk reads them equals FedRad's reading.</summary>
+    [Theory]
+    [InlineData(SyntheticSpectUnits.Counts)]
+    [InlineData(SyntheticSpectUnits.RealWorldBqPerMl)]
+    public void SyntheticObjectsReadAsDcmdumpReadsThem(SyntheticSpectUnits units)
+    {
+        using var dir = TestData.Temp();
+        var study = SyntheticSpectCtWriter.Write(dir.Path, SpectFiles.Small() with { Units = units, Nuclide = Radionuclides.Lu177 });
+        foreach (var path in new[] { study.SpectPath, study.RtStructPath, study.SegPath })
+            Tests.Dicom.DicomReaderCrossCheckTests.AssertValuesMatchDcmdump(path, Path.GetFileName(path));
+    }
+
     /// <summary>The real NM sample (a GE whole-body bone scan stored as Secondary Capture, pydicom test data) is planar.</summary>
     [Fact]
     public void RealPlanarWholeBodyScanIsNotATomographicReconstruction()
