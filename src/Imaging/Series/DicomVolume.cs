@@ -86,7 +86,10 @@ public static class DicomSeriesReader
 
         var normal = first.Normal.Normalized();
         slices.Sort((a, b) => a.Position.Dot(normal).CompareTo(b.Position.Dot(normal)));
-        var spacingZ = first.Dataset.GetDouble(DicomTags.SliceThickness) is > 0 and var t ? t : 1.0;
+        double? thickness;
+        try { thickness = first.Dataset.GetDouble(DicomTags.SliceThickness); }
+        catch (FormatException e) { throw new ImageFormatException(first.File.Path, -1, e.Message, e); }
+        var spacingZ = thickness is > 0 and var t ? t : 1.0;
         if (slices.Count > 1)
         {
             var gaps = new double[slices.Count - 1];
