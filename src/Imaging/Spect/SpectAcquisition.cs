@@ -60,6 +60,28 @@ public sealed record SpectAcquisition
     /// <summary>Total acquisition time (frame duration × frames per rotation × rotations), when the header gives more than one frame per rotation.</summary>
     public double? AcquisitionDurationMs => ProjectionDurationMs is > 0 and var t && FramesInRotation is > 1 and var n ? t * n * Math.Max(1, Rotations) : null;
 
+    /// <summary>
+    /// The radionuclide: the CID 18 code, else the code meaning, else the radiopharmaceutical's name, else GE Genie's private
+    /// name; with where it was read (or every place looked, when none names one).
+    /// </summary>
+    public static (Radionuclide? Nuclide, string? Named, string Where) ReadNuclide(DicomDataset ds)
+    {
+        var radio = ds.GetItem(DicomTags.RadiopharmaceuticalInformationSequence);
+        var code = radio?.GetItem(DicomTags.RadionuclideCodeSequence);
+        if (Radionuclides.FromCode(code?.GetString(DicomTags.CodeValue)) is { } coded)
+            return (coded, coded.Symbol, $"Radionuclide Code Sequence (0054,0300) code {code!.GetString(DicomTags.CodeValue)}");
+        (string Where, string? Text)[] candidates =
+        [
+            ("Radionuclide Code Sequence (0054,0300) Code Meaning", code?.GetString(DicomTags.CodeMeaning)),
+            ("Radiopharmaceutical (0018,0031)", radio?.GetString(DicomTags.Radiopharmaceutical)),
+            ("GE private radionuclide name (0011,xx0D GEMS_GENIE_1)", ds.GetPrivate(0x0011, "GEMS_GENIE_1", 0x0D)?.GetString()),
+        ];
+        foreach (var (where, text) in candidates)
+            if (Radionuclides.Parse(text) is (var nuclide, { } named))
+                return (nuclide, named, $"{where} '{text}'");
+        return (null, null, $"no radionuclide named in {string.Join(", ", candidates.Select(c => c.Text is null ? c.Where : $"{c.Where} '{c.Text}'"))}");
+    }
+
     public static SpectAcquisition FromDataset(string source, DicomDataset ds)
     {
         double? Number(DicomDataset? d, DicomTag tag)
@@ -74,28 +96,8 @@ public sealed record SpectAcquisition
             return new EnergyWindow(w.GetString(DicomTags.EnergyWindowName), Number(range, DicomTags.EnergyWindowLowerLimit), Number(range, DicomTags.EnergyWindowUpperLimit));
         }).ToList();
 
-        // Radionuclide: the CID 18 code, else the code meaning, else the radiopharmaceutical's name, else GE Genie's private name.
+        var (nuclide, named, where) = ReadNuclide(ds);
         var radio = ds.GetItem(DicomTags.RadiopharmaceuticalInformationSequence);
-        var code = radio?.GetItem(DicomTags.RadionuclideCodeSequence);
-        var ge = ds.GetPrivate(0x0011, "GEMS_GENIE_1", 0x0D)?.GetString();
-        (string Where, string? Text)[] candidates =
-        [
-            ("Radionuclide Code Sequence (0054,0300) Code Meaning", code?.GetString(DicomTags.CodeMeaning)),
-            ("Radiopharmaceutical (0018,0031)", radio?.GetString(DicomTags.Radiopharmaceutical)),
-            ("GE private radionuclide name (0011,xx0D GEMS_GENIE_1)", ge),
-        ];
-        Radionuclide? nuclide = Radionuclides.FromCode(code?.GetString(DicomTags.CodeValue));
-        string? named = nuclide?.Symbol;
-        var where = nuclide is null ? "" : $"Radionuclide Code Sequence (0054,0300) code {code!.GetString(DicomTags.CodeValue)}";
-        foreach (var (w, text) in candidates)
-        {
-            if (nuclide is not null || named is not null) break;
-            var (n, found) = Radionuclides.Parse(text);
-            if (found is null) continue;
-            (nuclide, named, where) = (n, found, $"{w} '{text}'");
-        }
-        if (named is null)
-            where = $"no radionuclide named in {string.Join(", ", candidates.Select(c => c.Text is null ? c.Where : $"{c.Where} '{c.Text}'"))}";
 
         var rotation = ds.GetItem(DicomTags.RotationInformationSequence);
         var pixelScale = ds.GetPrivate(0x0011, "GEMS_GENIE_1", 0x3B)?.GetNumbers();

@@ -93,7 +93,7 @@ public static class SpectSeries
     /// <summary>True when the folder holds a SPECT series (NM, or PT with a single-photon radionuclide).</summary>
     public static bool IsSpect(DicomSeriesFiles s) =>
         s.Modality == "NM" || s.SopClassUid == NmImage.NmImageStorage
-        || (s.Modality == "PT" && SpectAcquisition.FromDataset(s.Files[0].Path, s.Files[0].Dataset).Nuclide is not null);
+        || (s.Modality == "PT" && SpectAcquisition.ReadNuclide(s.Files[0].Dataset).Nuclide is not null);
 
     /// <summary>
     /// The SPECT series of a folder: by SeriesInstanceUID when given; else the one emission reconstruction among the NM
