@@ -14,4 +14,5 @@ root.Subcommands.Add(SimCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(PetCommand.Create());
 root.Subcommands.Add(DicomCommand.Create());
+root.Subcommands.Add(PkiCommand.Create());
 return await root.Parse(args).InvokeAsync();

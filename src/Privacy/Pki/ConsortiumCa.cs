@@ -138,13 +138,22 @@ public sealed class ConsortiumCa : IDisposable
     /// </summary>
     public void Export(IssuedCertificate issued, string directory, string name)
     {
+        CheckExportTarget(directory, name);
         System.IO.Directory.CreateDirectory(directory);
+        PemFiles.WritePrivateKey(Path.Combine(directory, name + ".key"), issued.Key);
+        PemFiles.WriteCertificate(Path.Combine(directory, name + ".crt"), issued.Certificate);
+        PemFiles.WriteCertificate(Path.Combine(directory, CertificateFile), Certificate, overwrite: true);
+    }
+
+    /// <summary>Refuses an output directory that already holds these files or another CA's anchor; call before issuing.</summary>
+    public void CheckExportTarget(string directory, string name)
+    {
+        foreach (var file in new[] { name + ".key", name + ".crt" })
+            if (File.Exists(Path.Combine(directory, file)))
+                throw new PkiException($"{Path.Combine(directory, file)}: already exists; refusing to overwrite it (use another output directory)");
         var anchor = Path.Combine(directory, CertificateFile);
         if (File.Exists(anchor) && PemFiles.ReadCertificate(anchor).Thumbprint != Certificate.Thumbprint)
             throw new PkiException($"{anchor}: holds another CA's certificate; use another output directory");
-        PemFiles.WritePrivateKey(Path.Combine(directory, name + ".key"), issued.Key);
-        PemFiles.WriteCertificate(Path.Combine(directory, name + ".crt"), issued.Certificate);
-        PemFiles.WriteCertificate(anchor, Certificate, overwrite: true);
     }
 
     /// <summary>Every certificate this CA issued, from its issue log.</summary>
@@ -162,7 +171,7 @@ public sealed class ConsortiumCa : IDisposable
         var entry = Issued().FirstOrDefault(e => e.Serial == serial)
                     ?? throw new PkiException($"serial {serial} was not issued by this CA (see {Path.Combine(Directory!, IssuedFile)})");
         var (builder, current) = LoadRevocations();
-        if (current.IsRevoked(serial)) throw new PkiException($"serial {serial} ({entry.Kind} '{entry.Name}') is already revoked");
+        if (current.IsRevoked(serial)) throw new PkiException($"serial {serial} ({entry.Kind.ToString().ToLowerInvariant()} '{entry.Name}') is already revoked");
         builder.AddEntry(Convert.FromHexString(serial), DateTimeOffset.UtcNow, reason);
         WriteRevocationList(builder, current.Number + 1, crlValidity);
         return entry;
