@@ -5,6 +5,8 @@
 
 FEDRAD_APT_PACKAGES=(
   rabbitmq-server          # MassTransit transport in the integration tests
+  redis-server             # Orleans clustering, grain state and reminders in the cluster tests
+  iproute2                 # network namespaces for the multi-host tests
   dcmtk libgdcm-tools      # dcmdump/dcmdjpeg/gdcmconv: outside references for the DICOM reader
   r-base-core r-cran-survival r-cran-glmnet r-cran-proc r-bioc-sva   # R: reference for the statistics
 )
@@ -51,15 +53,31 @@ fedrad_start_rabbitmq() {
   export FEDRAD_TEST_RABBITMQ_URI="amqp://guest:guest@127.0.0.1:${RABBITMQ_NODE_PORT}/"
 }
 
+# Redis on 127.0.0.1:6379 with append-only persistence, its files in a private folder.
+fedrad_start_redis() {
+  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    echo "== redis already running"
+  else
+    echo "== starting redis on 127.0.0.1:6379"
+    local dir="${TMPDIR:-/tmp}/fedrad-redis"
+    mkdir -p "$dir"
+    redis-server --bind 127.0.0.1 --port 6379 --appendonly yes --dir "$dir" --daemonize yes --logfile "$dir/redis.log" --save ""
+    for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
+    redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "error: redis did not start; its log:" >&2; tail -n 30 "$dir/redis.log" >&2; return 1; }
+  fi
+  export FEDRAD_TEST_REDIS="127.0.0.1:6379"
+}
+
 fedrad_start_services() {
   fedrad_ensure_packages
   fedrad_start_rabbitmq
+  fedrad_start_redis
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   case "${1:-start}" in
-    start) fedrad_start_services; echo "export FEDRAD_TEST_RABBITMQ_URI=$FEDRAD_TEST_RABBITMQ_URI" ;;
+    start) fedrad_start_services; echo "export FEDRAD_TEST_RABBITMQ_URI=$FEDRAD_TEST_RABBITMQ_URI FEDRAD_TEST_REDIS=$FEDRAD_TEST_REDIS" ;;
     *) echo "usage: scripts/services.sh start" >&2; exit 2 ;;
   esac
 fi

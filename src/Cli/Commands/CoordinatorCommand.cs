@@ -16,8 +16,11 @@ public static class CoordinatorCommand
         var blobs = new Option<string>("--blob-dir") { Description = "folder of the model blob store (default: in memory)", DefaultValueFactory = _ => "" };
         var rabbit = new Option<string?>("--rabbitmq") { Description = "publish lifecycle events through this RabbitMQ broker (amqp://user:pass@host:port/vhost) instead of in memory" };
         var serviceId = new Option<string>("--service-id") { Description = "deployment name (Orleans service id, queue prefix)", DefaultValueFactory = _ => "fedrad" };
+        var redis = new Option<string?>("--redis") { Description = "run as a silo of a cluster whose membership, grain state and reminders live in this Redis (host:port); needs --blob-dir shared by all silos" };
+        var instance = new Option<string?>("--instance-name") { Description = "this silo's name in the cluster (names its audit queue)" };
+        var unhealthy = new Option<int>("--unhealthy-after") { Description = "seconds without a heartbeat before a site is reported unhealthy", DefaultValueFactory = _ => 20 };
 
-        var command = new Command("coordinator", "Run the consortium coordinator") { urls, siloPort, gatewayPort, audit, blobs, rabbit, serviceId };
+        var command = new Command("coordinator", "Run the consortium coordinator") { urls, siloPort, gatewayPort, audit, blobs, rabbit, serviceId, redis, instance, unhealthy };
         command.SetAction(async (parse, ct) =>
         {
             var rabbitUri = parse.GetValue(rabbit);
@@ -29,11 +32,20 @@ public static class CoordinatorCommand
                 AuditLogPath = parse.GetValue(audit)!,
                 BlobDirectory = parse.GetValue(blobs)!,
                 ServiceId = parse.GetValue(serviceId)!,
+                InstanceName = parse.GetValue(instance) ?? "",
+                UnhealthyAfterSeconds = parse.GetValue(unhealthy),
+                Cluster = parse.GetValue(redis) is { } r ? new ClusterOptions { Mode = "Redis", RedisConnection = r } : new ClusterOptions(),
                 Messaging = rabbitUri is null
                     ? new MessagingOptions()
                     : new MessagingOptions { Transport = "RabbitMq", RabbitMqUri = rabbitUri },
             };
-            var app = CoordinatorHost.Build(options);
+            Microsoft.AspNetCore.Builder.WebApplication app;
+            try { app = CoordinatorHost.Build(options); }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
             await app.StartAsync(ct);
             Console.WriteLine($"coordinator listening on {CoordinatorHost.BoundAddress(app)}");
             await app.WaitForShutdownAsync(ct);

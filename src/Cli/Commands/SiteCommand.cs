@@ -9,7 +9,7 @@ public static class SiteCommand
 {
     public static Command Create()
     {
-        var coordinator = new Option<string>("--coordinator") { Description = "coordinator gRPC address", Required = true };
+        var coordinator = new Option<string>("--coordinator") { Description = "coordinator gRPC address (several silos of one cluster: comma-separated)", Required = true };
         var siteId = new Option<string>("--site-id") { Description = "this site's id", Required = true };
         var data = new Option<string>("--data") { Description = "folder holding the site's cohort.csv", Required = true };
         var minCohort = new Option<int>("--min-cohort") { Description = "refuse any result computed from fewer patients", DefaultValueFactory = _ => 5 };

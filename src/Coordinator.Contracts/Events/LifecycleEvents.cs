@@ -6,6 +6,10 @@ namespace FedRad.Coordinator.Contracts.Events;
 
 public sealed record SiteRegistered(string SiteId, string AgentVersion, DateTimeOffset At);
 
+public sealed record SiteUnhealthy(string SiteId, DateTimeOffset LastHeartbeat, DateTimeOffset At);
+
+public sealed record SiteHealthy(string SiteId, DateTimeOffset At);
+
 public sealed record RoundStarted(string StudyId, int Round, string Kind, IReadOnlyList<string> Sites, DateTimeOffset Deadline, DateTimeOffset At);
 
 public sealed record UpdateReceived(string StudyId, int Round, string SiteId, long SampleCount, bool Duplicate, DateTimeOffset At);

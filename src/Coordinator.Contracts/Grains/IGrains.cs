@@ -27,8 +27,11 @@ public interface IStudyGrain : IGrainWithStringKey
     Task<StudyView> Create(StudyDefinition definition);
     Task<StudyView> Start();
     [AlwaysInterleave] Task<StudyView> GetView();
-    /// <summary>Called by the round grain when a round completes or fails.</summary>
-    Task OnRoundClosed(RoundView round);
+    /// <summary>
+    /// A round grain's hint that it closed. One-way: the study then reads the round's view itself, so a
+    /// round never waits on its study (no call cycle), and a lost hint is made good by the study's reminder.
+    /// </summary>
+    [OneWay] Task RoundClosed(int round);
 }
 
 /// <summary>

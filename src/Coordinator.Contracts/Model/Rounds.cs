@@ -12,6 +12,8 @@ public sealed record RoundPlan
     [Id(5)] public required DateTimeOffset Deadline { get; init; }
     [Id(6)] public required ModelRef GlobalModel { get; init; }
     [Id(7)] public required StudyDefinition Study { get; init; }
+    /// <summary>What the previous round's strategy left for this one (server optimiser state), if anything.</summary>
+    [Id(8)] public ModelRef? ServerState { get; init; }
 }
 
 /// <summary>A site's result for a round, after its payload has been received, hashed and stored.</summary>
@@ -78,4 +80,6 @@ public sealed record RoundView
     /// <summary>The aggregated model of a completed training round.</summary>
     [Id(10)] public ModelRef? Result { get; init; }
     [Id(11)] public EvaluationResult? Evaluation { get; init; }
+    [Id(12)] public ModelRef? NextServerState { get; init; }
+    [Id(13)] public IReadOnlyList<string> StrategyLog { get; init; } = [];
 }

@@ -19,6 +19,8 @@ public sealed record StudyDefinition
     [Id(10)] public ImagingSource? Imaging { get; init; }
     /// <summary>Open the study with a standardisation round (pooled mean and SD of every feature).</summary>
     [Id(11)] public bool Standardise { get; init; } = true;
+    /// <summary>Tuning of the strategy (fraction_fit, proximal_mu, server_learning_rate, ...).</summary>
+    [Id(12)] public IReadOnlyDictionary<string, double> StrategyParameters { get; init; } = new Dictionary<string, double>();
 }
 
 /// <summary>Radiomics settings (YAML, identical for every site) and the ROI to extract features from.</summary>

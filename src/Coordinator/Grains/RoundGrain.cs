@@ -2,11 +2,11 @@ using FedRad.Coordinator.Aggregation;
 using FedRad.Coordinator.Contracts.Events;
 using FedRad.Coordinator.Contracts.Grains;
 using FedRad.Coordinator.Contracts.Model;
+using FedRad.Coordinator.Events;
 using FedRad.Coordinator.Grains.State;
 using FedRad.Coordinator.Storage;
 using FedRad.Learning.Models;
 using FedRad.Shared.Tensors;
-using MassTransit;
 using Microsoft.Extensions.Logging;
 
 namespace FedRad.Coordinator.Grains;
@@ -14,17 +14,23 @@ namespace FedRad.Coordinator.Grains;
 /// <summary>
 /// One round: hands tasks to the selected sites, folds their results as they arrive, and closes
 /// when every selected site has answered, or at the deadline with the quorum (else fails).
+///
+/// Durability: the running aggregate lives in memory (one model's worth); what is persisted is the
+/// list of accepted updates in the order they were folded, each a content-addressed blob. A round
+/// reactivated on another silo, or after a restart, refolds them in that order and goes on: no
+/// accepted update is lost and none is counted twice. The deadline is a reminder as well as a
+/// timer, so it fires even when the silo that held the round is gone.
 /// </summary>
 public sealed class RoundGrain(
     [PersistentState("round", StorageNames.Default)] IPersistentState<RoundGrainState> state,
     IBlobStore blobs,
-    IBus bus,
+    EventOutbox outbox,
     TimeProvider clock,
-    ILogger<RoundGrain> log) : Grain, IRoundGrain
+    ILogger<RoundGrain> log) : Grain, IRoundGrain, IRemindable
 {
+    private const string DeadlineReminder = "deadline";
     private RoundGrainState S => state.State;
 
-    // The running aggregate lives in memory: one model's worth, whatever the number of sites.
     private ModelWeights? _global;
     private IUpdateAggregator? _training;
     private EvaluationAggregator? _evaluation;
@@ -33,27 +39,16 @@ public sealed class RoundGrain(
 
     public async Task Open(RoundPlan plan)
     {
-        if (S.Plan is not null) return; // already open: opening is idempotent
+        if (S.Plan is not null) return; // opening is idempotent
         S.Plan = plan;
         S.State = RoundState.Open;
         S.StartedAt = clock.GetUtcNow();
+        S.Outbox.Add(EventOutbox.Entry(new RoundStarted(plan.StudyId, plan.Round, plan.Kind.ToString(), plan.SelectedSites, plan.Deadline, S.StartedAt)));
         await state.WriteStateAsync();
-        await PrepareAggregation();
-        ArmDeadline();
-
-        foreach (var site in plan.SelectedSites)
-            await GrainFactory.GetGrain<ISiteGrain>(site).AssignTask(new SiteTaskInfo
-            {
-                TaskId = TaskId(site),
-                StudyId = plan.StudyId,
-                Round = plan.Round,
-                Kind = plan.Kind,
-                GlobalModel = plan.GlobalModel,
-                Study = plan.Study,
-                Deadline = plan.Deadline,
-            });
+        await ArmDeadline();
+        await AssignOutstandingTasks();
         log.LogInformation("Round {Study}/{Round} ({Kind}) opened for {Sites}, deadline {Deadline:O}", plan.StudyId, plan.Round, plan.Kind, string.Join(", ", plan.SelectedSites), plan.Deadline);
-        await bus.Publish(new RoundStarted(plan.StudyId, plan.Round, plan.Kind.ToString(), plan.SelectedSites, plan.Deadline, S.StartedAt));
+        await outbox.Flush(state);
     }
 
     public async Task<SubmitResult> Submit(SiteUpdate update)
@@ -66,7 +61,9 @@ public sealed class RoundGrain(
         {
             if (previous.PayloadSha256 == update.Payload.Sha256)
             {
-                await bus.Publish(new UpdateReceived(plan.StudyId, plan.Round, update.SiteId, update.SampleCount, Duplicate: true, clock.GetUtcNow()));
+                S.Outbox.Add(EventOutbox.Entry(new UpdateReceived(plan.StudyId, plan.Round, update.SiteId, update.SampleCount, Duplicate: true, clock.GetUtcNow())));
+                await state.WriteStateAsync();
+                await outbox.Flush(state);
                 return new SubmitResult(SubmitOutcome.Duplicate, $"result of site '{update.SiteId}' for round {plan.Round} was already received; it is not counted again");
             }
             return await Reject(update, SubmitOutcome.Conflict, $"site '{update.SiteId}' already contributed a different result to round {plan.Round}");
@@ -85,33 +82,17 @@ public sealed class RoundGrain(
         catch (TensorFormatException e) { return await Reject(update, SubmitOutcome.Invalid, e.Message); }
 
         await PrepareAggregation();
-        double loss = double.NaN;
-        if (plan.Kind == WorkKind.Train)
-        {
-            if (TensorCodec.Validate(payload, _global!.Spec) is { } problem) return await Reject(update, SubmitOutcome.Invalid, problem);
-            if (FrozenTensorChanged(payload) is { } frozen) return await Reject(update, SubmitOutcome.Invalid, frozen);
-            if (!update.Metrics.TryGetValue("loss", out loss) || !double.IsFinite(loss))
-                return await Reject(update, SubmitOutcome.Invalid, "metric 'loss' is missing or not finite");
-            var verdict = _training!.Add(payload, update.SampleCount, update.SiteId);
-            if (!verdict.Accepted) return await Reject(update, SubmitOutcome.Invalid, $"rejected by {plan.Study.Strategy}: {verdict.Reason}");
-        }
-        else if (plan.Kind == WorkKind.Standardise)
-        {
-            if (_standardisation!.Validate(payload) is { } problem) return await Reject(update, SubmitOutcome.Invalid, problem);
-            _standardisation.Add(payload, update.SampleCount);
-        }
-        else
-        {
-            if (EvaluationAggregator.Validate(payload, update.SampleCount, update.Metrics) is { } problem) return await Reject(update, SubmitOutcome.Invalid, problem);
-            loss = update.Metrics["loss"];
-            _evaluation!.Add(update.SiteId, update.SampleCount, update.Metrics, payload);
-        }
+        if (Check(plan, update, payload) is { } problem) return await Reject(update, SubmitOutcome.Invalid, problem);
+        if (Fold(plan, update.SiteId, update.SampleCount, update.Metrics, payload) is { } refused)
+            return await Reject(update, SubmitOutcome.Invalid, refused);
 
-        S.Accepted[update.SiteId] = new AcceptedUpdate(update.Payload.Sha256, update.SampleCount, loss);
+        S.Accepted[update.SiteId] = new AcceptedUpdate(update.Payload.Sha256, update.SampleCount, update.Metrics.GetValueOrDefault("loss", double.NaN), update.Metrics);
+        S.AcceptedOrder.Add(update.SiteId);
+        S.Outbox.Add(EventOutbox.Entry(new UpdateReceived(plan.StudyId, plan.Round, update.SiteId, update.SampleCount, Duplicate: false, clock.GetUtcNow())));
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<ISiteGrain>(update.SiteId).RemoveTask(update.TaskId);
         log.LogInformation("Round {Study}/{Round}: accepted result of {Site} (n={N}), {Count}/{Selected}", plan.StudyId, plan.Round, update.SiteId, update.SampleCount, S.Accepted.Count, plan.SelectedSites.Count);
-        await bus.Publish(new UpdateReceived(plan.StudyId, plan.Round, update.SiteId, update.SampleCount, Duplicate: false, clock.GetUtcNow()));
+        await outbox.Flush(state);
 
         if (S.Accepted.Count == plan.SelectedSites.Count) await Close("all sites answered");
         return new SubmitResult(SubmitOutcome.Accepted, $"result of site '{update.SiteId}' accepted for round {plan.Round}");
@@ -122,28 +103,94 @@ public sealed class RoundGrain(
     public Task<string?> AcceptedPayload(string siteId) =>
         Task.FromResult(S.Accepted.TryGetValue(siteId, out var a) ? a.PayloadSha256 : null);
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        // After a reactivation the deadline must still fire.
-        if (S.Plan is not null && S.State == RoundState.Open) ArmDeadline();
-        await base.OnActivateAsync(cancellationToken);
+        // Activation re-arms the precise timer; this only makes sure a round whose silo died wakes up.
+        if (S.Plan is null || S.State != RoundState.Open)
+        {
+            await UnregisterDeadlineReminder();
+            return;
+        }
+        if (clock.GetUtcNow() >= S.Plan.Deadline) await OnDeadline(CancellationToken.None);
     }
 
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await base.OnActivateAsync(cancellationToken);
+        if (S.Plan is null) return;
+        await outbox.Flush(state);
+        if (S.State == RoundState.Open)
+        {
+            ArmTimer();
+            await AssignOutstandingTasks();
+        }
+    }
+
+    /// <summary>The problem with an update before folding it (layout, frozen tensors, metrics), or null.</summary>
+    private string? Check(RoundPlan plan, SiteUpdate update, ModelWeights payload)
+    {
+        switch (plan.Kind)
+        {
+            case WorkKind.Train:
+                if (TensorCodec.Validate(payload, _global!.Spec) is { } layout) return layout;
+                if (FrozenTensorChanged(payload) is { } frozen) return frozen;
+                if (!update.Metrics.TryGetValue("loss", out var loss) || !double.IsFinite(loss)) return "metric 'loss' is missing or not finite";
+                return null;
+            case WorkKind.Standardise:
+                return _standardisation!.Validate(payload);
+            default:
+                return EvaluationAggregator.Validate(payload, update.SampleCount, update.Metrics);
+        }
+    }
+
+    /// <summary>Folds an update into the running aggregate; returns the strategy's reason when it refuses it.</summary>
+    private string? Fold(RoundPlan plan, string siteId, long n, IReadOnlyDictionary<string, double> metrics, ModelWeights payload)
+    {
+        switch (plan.Kind)
+        {
+            case WorkKind.Train:
+                var verdict = _training!.Add(payload, n, siteId);
+                return verdict.Accepted ? null : $"rejected by {plan.Study.Strategy}: {verdict.Reason}";
+            case WorkKind.Standardise:
+                _standardisation!.Add(payload, n);
+                return null;
+            default:
+                _evaluation!.Add(siteId, n, metrics, payload);
+                return null;
+        }
+    }
+
+    /// <summary>Builds the aggregator and refolds every update accepted before this activation, in order.</summary>
     private async Task PrepareAggregation()
     {
         if (_global is not null) return;
         var plan = S.Plan!;
-        var bytes = await blobs.Get(plan.GlobalModel.Sha256) ?? throw new InvalidOperationException($"global model {plan.GlobalModel.Sha256} is missing from the blob store");
-        _global = TensorCodec.Deserialize(bytes);
+        _global = await LoadBlob(plan.GlobalModel, "global model");
         switch (plan.Kind)
         {
-            case WorkKind.Train: _training = Strategies.Get(plan.Study.Strategy).BeginRound(_global); break;
+            case WorkKind.Train:
+                var serverState = plan.ServerState is { } ss ? await LoadBlob(ss, "strategy server state") : null;
+                _training = StrategyFor(plan.Study).BeginRound(_global, serverState);
+                break;
             case WorkKind.Standardise: _standardisation = new StandardisationAggregator(_global); break;
             default: _evaluation = new EvaluationAggregator(); break;
         }
-        if (S.Accepted.Count > 0)
-            throw new InvalidOperationException($"round {plan.StudyId}/{plan.Round} was reactivated with {S.Accepted.Count} accepted updates whose aggregate is not persisted");
+        foreach (var site in S.AcceptedOrder)
+        {
+            var a = S.Accepted[site];
+            var payload = await LoadBlob(new ModelRef(a.PayloadSha256, 0), $"update of site '{site}'");
+            if (Fold(plan, site, a.SampleCount, a.Metrics, payload) is { } problem)
+                throw new InvalidOperationException($"round {plan.StudyId}/{plan.Round}: refolding the accepted update of '{site}' failed: {problem}");
+        }
+        if (S.AcceptedOrder.Count > 0)
+            log.LogInformation("Round {Study}/{Round} resumed: refolded {Count} accepted updates", plan.StudyId, plan.Round, S.AcceptedOrder.Count);
     }
+
+    public static IAggregationStrategy StrategyFor(StudyDefinition study) =>
+        Strategies.Create(study.Strategy, StrategyOptions.FromParameters(study.StrategyParameters));
+
+    private async Task<ModelWeights> LoadBlob(ModelRef blob, string what) =>
+        TensorCodec.Deserialize(await blobs.Get(blob.Sha256) ?? throw new InvalidOperationException($"{what} {blob.Sha256} is missing from the blob store"));
 
     /// <summary>Training must leave the standardisation tensors as the round handed them out.</summary>
     private string? FrozenTensorChanged(ModelWeights update)
@@ -161,12 +208,24 @@ public sealed class RoundGrain(
     private ModelWeights KeepFrozen(ModelWeights aggregate) =>
         new(aggregate.Tensors.Select(t => LogisticRegression.FrozenTensors.Contains(t.Name) && _global!.Tensors.Any(g => g.Name == t.Name) ? _global[t.Name] : t));
 
-    private void ArmDeadline()
+    private async Task ArmDeadline()
+    {
+        ArmTimer();
+        var due = S.Plan!.Deadline - clock.GetUtcNow();
+        await this.RegisterOrUpdateReminder(DeadlineReminder, due < TimeSpan.Zero ? TimeSpan.Zero : due, TimeSpan.FromMinutes(1));
+    }
+
+    private void ArmTimer()
     {
         var due = S.Plan!.Deadline - clock.GetUtcNow();
         if (due < TimeSpan.Zero) due = TimeSpan.Zero;
         _deadlineTimer?.Dispose();
         _deadlineTimer = this.RegisterGrainTimer(OnDeadline, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    private async Task UnregisterDeadlineReminder()
+    {
+        if (await this.GetReminder(DeadlineReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 
     private async Task OnDeadline(CancellationToken _)
@@ -183,22 +242,41 @@ public sealed class RoundGrain(
     private async Task Close(string reason)
     {
         var plan = S.Plan!;
-        switch (plan.Kind)
+        await PrepareAggregation();
+        try
         {
-            case WorkKind.Train: S.Result = await blobs.Put(TensorCodec.Serialize(KeepFrozen(_training!.Finish()))); break;
-            case WorkKind.Standardise: S.Result = await blobs.Put(TensorCodec.Serialize(_standardisation!.Finish())); break;
-            default: S.Evaluation = _evaluation!.Result(); break;
+            switch (plan.Kind)
+            {
+                case WorkKind.Train:
+                    S.Result = await blobs.Put(TensorCodec.Serialize(KeepFrozen(_training!.Finish())));
+                    S.StrategyLog.AddRange(_training.Log);
+                    if (_training.NextServerState is { } next) S.NextServerState = await blobs.Put(TensorCodec.Serialize(next));
+                    break;
+                case WorkKind.Standardise:
+                    S.Result = await blobs.Put(TensorCodec.Serialize(_standardisation!.Finish()));
+                    break;
+                default:
+                    S.Evaluation = _evaluation!.Result();
+                    break;
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // The strategy cannot aggregate what it accepted (e.g. Krum below 2f + 3 updates).
+            await Fail($"aggregation failed: {e.Message}");
+            return;
         }
         S.State = RoundState.Completed;
         S.CloseReason = reason;
         S.ClosedAt = clock.GetUtcNow();
+        var view = View();
+        S.Outbox.Add(EventOutbox.Entry(new RoundCompleted(plan.StudyId, plan.Round, plan.Kind.ToString(), view.Participants, double.IsFinite(view.Loss) ? view.Loss : null, reason, S.ClosedAt.Value)));
         await state.WriteStateAsync();
         _deadlineTimer?.Dispose();
-        await WithdrawOutstandingTasks();
-        var view = View();
         log.LogInformation("Round {Study}/{Round} completed: {Reason}; loss {Loss:F4}", plan.StudyId, plan.Round, reason, view.Loss);
-        await bus.Publish(new RoundCompleted(plan.StudyId, plan.Round, plan.Kind.ToString(), view.Participants, double.IsFinite(view.Loss) ? view.Loss : null, reason, S.ClosedAt.Value));
-        await GrainFactory.GetGrain<IStudyGrain>(plan.StudyId).OnRoundClosed(view);
+        await outbox.Flush(state);
+        await WithdrawOutstandingTasks();
+        await NotifyStudy();
     }
 
     private async Task Fail(string reason)
@@ -207,12 +285,36 @@ public sealed class RoundGrain(
         S.State = RoundState.Failed;
         S.CloseReason = reason;
         S.ClosedAt = clock.GetUtcNow();
+        S.Outbox.Add(EventOutbox.Entry(new RoundFailed(plan.StudyId, plan.Round, plan.Kind.ToString(), S.AcceptedOrder.Order(StringComparer.Ordinal).ToList(), reason, S.ClosedAt.Value)));
         await state.WriteStateAsync();
         _deadlineTimer?.Dispose();
-        await WithdrawOutstandingTasks();
         log.LogWarning("Round {Study}/{Round} failed: {Reason}", plan.StudyId, plan.Round, reason);
-        await bus.Publish(new RoundFailed(plan.StudyId, plan.Round, plan.Kind.ToString(), S.Accepted.Keys.Order(StringComparer.Ordinal).ToList(), reason, S.ClosedAt.Value));
-        await GrainFactory.GetGrain<IStudyGrain>(plan.StudyId).OnRoundClosed(View());
+        await outbox.Flush(state);
+        await WithdrawOutstandingTasks();
+        await NotifyStudy();
+    }
+
+    /// <summary>Drops the wake-up reminder and tells the study (one-way: the study reads this round's view itself).</summary>
+    private async Task NotifyStudy()
+    {
+        await UnregisterDeadlineReminder();
+        await GrainFactory.GetGrain<IStudyGrain>(S.Plan!.StudyId).RoundClosed(S.Plan.Round);
+    }
+
+    private async Task AssignOutstandingTasks()
+    {
+        var plan = S.Plan!;
+        foreach (var site in plan.SelectedSites.Where(s => !S.Accepted.ContainsKey(s)))
+            await GrainFactory.GetGrain<ISiteGrain>(site).AssignTask(new SiteTaskInfo
+            {
+                TaskId = TaskId(site),
+                StudyId = plan.StudyId,
+                Round = plan.Round,
+                Kind = plan.Kind,
+                GlobalModel = plan.GlobalModel,
+                Study = plan.Study,
+                Deadline = plan.Deadline,
+            });
     }
 
     private async Task WithdrawOutstandingTasks()
@@ -224,10 +326,13 @@ public sealed class RoundGrain(
     private async Task<SubmitResult> Reject(SiteUpdate update, SubmitOutcome outcome, string message)
     {
         S.Rejected++;
-        if (S.Plan is not null) await state.WriteStateAsync();
         log.LogWarning("Round {Key}: rejected result of {Site}: {Reason}", this.GetPrimaryKeyString(), update.SiteId, message);
-        var (study, round) = (S.Plan?.StudyId ?? "", S.Plan?.Round ?? 0);
-        await bus.Publish(new UpdateRejected(study, round, update.SiteId, message, clock.GetUtcNow()));
+        if (S.Plan is not null)
+        {
+            S.Outbox.Add(EventOutbox.Entry(new UpdateRejected(S.Plan.StudyId, S.Plan.Round, update.SiteId, message, clock.GetUtcNow())));
+            await state.WriteStateAsync();
+            await outbox.Flush(state);
+        }
         return new SubmitResult(outcome, message);
     }
 
@@ -236,7 +341,7 @@ public sealed class RoundGrain(
     private RoundView View()
     {
         var plan = S.Plan!;
-        var n = S.Accepted.Values.Sum(a => a.SampleCount);
+        var n = S.Accepted.Values.Where(a => double.IsFinite(a.Loss)).Sum(a => a.SampleCount);
         return new RoundView
         {
             Round = plan.Round,
@@ -244,13 +349,15 @@ public sealed class RoundGrain(
             State = S.State,
             SelectedSites = plan.SelectedSites,
             Participants = S.Accepted.Keys.Order(StringComparer.Ordinal).ToList(),
-            Loss = n == 0 ? double.NaN : S.Accepted.Values.Sum(a => a.SampleCount * a.Loss) / n,
+            Loss = n == 0 ? double.NaN : S.Accepted.Values.Where(a => double.IsFinite(a.Loss)).Sum(a => a.SampleCount * a.Loss) / n,
             CloseReason = S.CloseReason,
             RejectedUpdates = S.Rejected,
             StartedAt = S.StartedAt,
             ClosedAt = S.ClosedAt,
             Result = S.Result,
             Evaluation = S.Evaluation,
+            NextServerState = S.NextServerState,
+            StrategyLog = S.StrategyLog,
         };
     }
 }

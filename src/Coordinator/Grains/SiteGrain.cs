@@ -3,7 +3,7 @@ using FedRad.Coordinator.Contracts.Grains;
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Coordinator.Grains.State;
 using FedRad.Coordinator.Hosting;
-using MassTransit;
+using FedRad.Coordinator.Events;
 using Microsoft.Extensions.Options;
 
 namespace FedRad.Coordinator.Grains;
@@ -11,11 +11,15 @@ namespace FedRad.Coordinator.Grains;
 public sealed class SiteGrain(
     [PersistentState("site", StorageNames.Default)] IPersistentState<SiteState> state,
     IOptions<CoordinatorOptions> options,
-    IBus bus,
+    EventOutbox outbox,
     TimeProvider clock) : Grain, ISiteGrain
 {
     // Heartbeats are frequent and only matter while the silo is up: kept in memory, not persisted.
     private DateTimeOffset _lastHeartbeat;
+    private bool _unhealthyReported;
+    private IGrainTimer? _silenceTimer;
+
+    private TimeSpan UnhealthyAfter => TimeSpan.FromSeconds(options.Value.UnhealthyAfterSeconds);
 
     public async Task<SiteView> Register(string agentVersion, IReadOnlyList<string> capabilities)
     {
@@ -25,17 +29,42 @@ public sealed class SiteGrain(
         state.State.AgentVersion = agentVersion;
         state.State.Capabilities = capabilities.ToList();
         if (first) state.State.RegisteredAt = now;
-        _lastHeartbeat = now;
+        state.State.Outbox.Add(EventOutbox.Entry(new SiteRegistered(this.GetPrimaryKeyString(), agentVersion, now)));
         await state.WriteStateAsync();
         if (first) await GrainFactory.GetGrain<ISiteDirectoryGrain>(0).Add(this.GetPrimaryKeyString());
-        await bus.Publish(new SiteRegistered(this.GetPrimaryKeyString(), agentVersion, now));
+        await Heartbeat();
+        await outbox.Flush(state);
         return View();
     }
 
-    public Task Heartbeat()
+    public async Task Heartbeat()
     {
         _lastHeartbeat = clock.GetUtcNow();
-        return Task.CompletedTask;
+        if (_unhealthyReported)
+        {
+            _unhealthyReported = false;
+            state.State.Outbox.Add(EventOutbox.Entry(new SiteHealthy(this.GetPrimaryKeyString(), _lastHeartbeat)));
+            await state.WriteStateAsync();
+            await outbox.Flush(state);
+        }
+        // A site that stays silent for UnhealthyAfter is reported once, when it happens.
+        _silenceTimer?.Dispose();
+        _silenceTimer = this.RegisterGrainTimer(OnSilence, new GrainTimerCreationOptions(UnhealthyAfter, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    private async Task OnSilence(CancellationToken _)
+    {
+        if (_unhealthyReported || clock.GetUtcNow() - _lastHeartbeat < UnhealthyAfter) return;
+        _unhealthyReported = true;
+        state.State.Outbox.Add(EventOutbox.Entry(new SiteUnhealthy(this.GetPrimaryKeyString(), _lastHeartbeat, clock.GetUtcNow())));
+        await state.WriteStateAsync();
+        await outbox.Flush(state);
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await base.OnActivateAsync(cancellationToken);
+        await outbox.Flush(state);
     }
 
     public Task<SiteView> GetView() => Task.FromResult(View());
@@ -62,7 +91,7 @@ public sealed class SiteGrain(
         Capabilities = state.State.Capabilities,
         RegisteredAt = state.State.RegisteredAt,
         LastHeartbeat = _lastHeartbeat,
-        Healthy = state.State.Registered && clock.GetUtcNow() - _lastHeartbeat <= TimeSpan.FromSeconds(options.Value.UnhealthyAfterSeconds),
+        Healthy = state.State.Registered && clock.GetUtcNow() - _lastHeartbeat <= UnhealthyAfter,
     };
 }
 

@@ -7,7 +7,7 @@ using FedRad.Coordinator.Storage;
 using FedRad.Coordinator.Studies;
 using FedRad.Learning.Models;
 using FedRad.Shared.Tensors;
-using MassTransit;
+using FedRad.Coordinator.Events;
 using Microsoft.Extensions.Logging;
 
 namespace FedRad.Coordinator.Grains;
@@ -16,10 +16,14 @@ namespace FedRad.Coordinator.Grains;
 public sealed class StudyGrain(
     [PersistentState("study", StorageNames.Default)] IPersistentState<StudyGrainState> state,
     IBlobStore blobs,
-    IBus bus,
+    EventOutbox outbox,
     TimeProvider clock,
-    ILogger<StudyGrain> log) : Grain, IStudyGrain
+    ILogger<StudyGrain> log) : Grain, IStudyGrain, IRemindable
 {
+    // While a study runs, this reminder moves it on (see Advance) even when the silo that held its
+    // current round died between saving the plan and opening the round, or before the round's hint came.
+    private const string DriveReminder = "drive";
+
     private StudyGrainState S => state.State;
 
     public async Task<StudyView> Create(StudyDefinition definition)
@@ -51,6 +55,7 @@ public sealed class StudyGrain(
         S.EnrolledSites = sites.ToList();
         S.State = StudyState.Running;
         await state.WriteStateAsync();
+        await this.RegisterOrUpdateReminder(DriveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         log.LogInformation("Study {Study} started with sites {Sites}", def.StudyId, string.Join(", ", sites));
         if (def.Standardise) await OpenRound(0, WorkKind.Standardise);
         else await OpenRound(1, WorkKind.Train);
@@ -59,12 +64,42 @@ public sealed class StudyGrain(
 
     public Task<StudyView> GetView() => Task.FromResult(View());
 
-    public async Task OnRoundClosed(RoundView round)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var def = S.Definition!;
-        if (S.State != StudyState.Running || round.Round != S.CurrentRound) return; // stale or repeated notification
-        S.ClosedRounds.Add(round);
+        await base.OnActivateAsync(cancellationToken);
+        await outbox.Flush(state);
+        if (S.State == StudyState.Running)
+            this.RegisterGrainTimer(_ => Advance(), new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+    }
 
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (S.State == StudyState.Running) await Advance();
+        else if (await this.GetReminder(DriveReminder) is { } r) await this.UnregisterReminder(r);
+    }
+
+
+
+    public Task RoundClosed(int round) => Advance();
+
+    /// <summary>
+    /// Moves the study on from its current round: opens it if a crash cut the opening short, and when
+    /// it has closed, records it and opens the next one. Safe to call any number of times.
+    /// </summary>
+    private async Task Advance()
+    {
+        if (S.State != StudyState.Running || S.CurrentPlan is not { } plan) return;
+        var roundGrain = GrainFactory.GetGrain<IRoundGrain>(IRoundGrain.Key(plan.StudyId, plan.Round));
+        var round = await roundGrain.GetView();
+        if (round is null)
+        {
+            await roundGrain.Open(plan);
+            return;
+        }
+        if (round.State == RoundState.Open || S.ClosedRounds.Any(r => r.Round == round.Round)) return;
+
+        var def = S.Definition!;
+        S.ClosedRounds.Add(round);
         if (round.State == RoundState.Failed)
         {
             await Finish(StudyState.Failed, $"round {round.Round} failed: {round.CloseReason}");
@@ -77,6 +112,7 @@ public sealed class StudyGrain(
             return;
         }
         S.CurrentModel = round.Result;
+        if (round.Kind == WorkKind.Train) S.ServerState = round.NextServerState;
         await state.WriteStateAsync();
         if (round.Kind == WorkKind.Standardise) await OpenRound(1, WorkKind.Train);
         else if (round.Round < def.Rounds) await OpenRound(round.Round + 1, WorkKind.Train);
@@ -86,31 +122,35 @@ public sealed class StudyGrain(
     private async Task OpenRound(int round, WorkKind kind)
     {
         var def = S.Definition!;
-        var strategy = Strategies.Get(def.Strategy);
+        var strategy = RoundGrain.StrategyFor(def);
         // Only training samples sites; standardisation and evaluation ask every enrolled site.
         var selected = kind == WorkKind.Train ? strategy.SelectSites(S.EnrolledSites, round) : S.EnrolledSites;
         S.CurrentRound = round;
-        await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IRoundGrain>(IRoundGrain.Key(def.StudyId, round)).Open(new RoundPlan
+        S.CurrentPlan = new RoundPlan
         {
             StudyId = def.StudyId,
             Round = round,
             Kind = kind,
             SelectedSites = selected,
-            MinSites = Math.Min(def.MinSites, selected.Count),
+            MinSites = Math.Min(Math.Max(def.MinSites, kind == WorkKind.Train ? strategy.MinimumUpdates : 1), selected.Count),
             Deadline = clock.GetUtcNow().AddSeconds(def.RoundTimeoutSeconds),
             GlobalModel = S.CurrentModel!,
             Study = def,
-        });
+            ServerState = kind == WorkKind.Train ? S.ServerState : null,
+        };
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IRoundGrain>(IRoundGrain.Key(def.StudyId, round)).Open(S.CurrentPlan);
     }
 
     private async Task Finish(StudyState final, string reason)
     {
         S.State = final;
         if (final == StudyState.Failed) S.FailureReason = reason;
+        S.Outbox.Add(EventOutbox.Entry(new StudyCompleted(S.Definition!.StudyId, final.ToString(), Finite(S.Evaluation?.PooledAuc), reason, clock.GetUtcNow())));
         await state.WriteStateAsync();
-        log.LogInformation("Study {Study} {State}: {Reason}", S.Definition!.StudyId, final, reason);
-        await bus.Publish(new StudyCompleted(S.Definition.StudyId, final.ToString(), Finite(S.Evaluation?.PooledAuc), reason, clock.GetUtcNow()));
+        log.LogInformation("Study {Study} {State}: {Reason}", S.Definition.StudyId, final, reason);
+        await outbox.Flush(state);
+        if (await this.GetReminder(DriveReminder) is { } drive) await this.UnregisterReminder(drive);
     }
 
     private static double? Finite(double? v) => v is { } x && double.IsFinite(x) ? x : null;

@@ -14,6 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Hosting;
 
 namespace FedRad.Coordinator.Hosting;
 
@@ -37,16 +38,13 @@ public static class CoordinatorHost
             o.MaxSendMessageSize = TransferLimits.MaxGrpcMessageBytes;
         });
 
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
-            silo.AddMemoryGrainStorage(StorageNames.Default);
-        });
+        builder.UseOrleans(silo => ConfigureSilo(silo, options));
 
         builder.Services.AddSingleton<IBlobStore>(string.IsNullOrEmpty(options.BlobDirectory)
             ? new InMemoryBlobStore()
             : new FileSystemBlobStore(options.BlobDirectory));
         builder.Services.AddSingleton<UploadStaging>();
+        builder.Services.AddSingleton<EventOutbox>();
         builder.Services.AddSingleton(new AuditLogWriter(options.AuditLogPath));
 
         builder.Services.AddMassTransit(bus =>
@@ -55,7 +53,10 @@ public static class CoordinatorHost
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(options.ServiceId, false));
             // Nothing leaves a consortium's network unasked: no usage reports to the library's vendor.
             bus.DisableUsageTelemetry();
-            bus.AddConsumer<AuditConsumer>();
+            // Every coordinator process has its own durable audit queue: each keeps a complete, verifiable log.
+            var instance = string.IsNullOrEmpty(options.InstanceName) ? $"silo-{options.SiloPort}" : options.InstanceName;
+            bus.AddConsumer<AuditConsumer>().Endpoint(e => e.Name = $"{options.ServiceId}-audit-{instance}");
+            bus.AddConfigureEndpointsCallback((_, _, cfg) => cfg.UseMessageRetry(r => r.Exponential(8, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200))));
             if (options.Messaging.Transport.Equals("RabbitMq", StringComparison.OrdinalIgnoreCase))
                 bus.UsingRabbitMq((ctx, cfg) =>
                 {
@@ -72,6 +73,38 @@ public static class CoordinatorHost
         app.MapGrpcService<SiteGrpcService>();
         app.MapGrpcService<AdminGrpcService>();
         return app;
+    }
+
+    private static void ConfigureSilo(ISiloBuilder silo, CoordinatorOptions options)
+    {
+        var cluster = options.Cluster;
+        if (!cluster.IsRedis)
+        {
+            if (!cluster.Mode.Equals("Embedded", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"Coordinator:Cluster:Mode must be Embedded or Redis, got '{cluster.Mode}'");
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+            silo.AddMemoryGrainStorage(StorageNames.Default);
+            silo.UseInMemoryReminderService();
+            return;
+        }
+        if (string.IsNullOrEmpty(options.BlobDirectory))
+            throw new ArgumentException("a Redis cluster needs Coordinator:BlobDirectory: model blobs live in a folder every silo shares, not in Redis");
+        var redis = StackExchange.Redis.ConfigurationOptions.Parse(cluster.RedisConnection);
+        silo.Configure<Orleans.Configuration.ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
+        silo.ConfigureEndpoints(System.Net.IPAddress.Parse(cluster.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+        silo.UseRedisClustering(o => o.ConfigurationOptions = redis);
+        silo.AddRedisGrainStorage(StorageNames.Default, o => o.ConfigurationOptions = redis);
+        silo.UseRedisReminderService(o => o.ConfigurationOptions = redis);
+        // A killed silo is declared dead after a few missed probes, then its grains reactivate elsewhere.
+        var probe = TimeSpan.FromSeconds(Math.Max(1, cluster.FailureDetectionSeconds / 3.0));
+        silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = probe;
+            o.NumMissedProbesLimit = 2;
+            o.NumVotesForDeathDeclaration = 1;
+            o.TableRefreshTimeout = probe;
+            o.IAmAliveTablePublishTimeout = probe;
+        });
     }
 
     /// <summary>The address Kestrel actually listens on (resolves port 0 after start).</summary>

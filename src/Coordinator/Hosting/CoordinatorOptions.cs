@@ -14,6 +14,11 @@ public sealed class CoordinatorOptions
     public string ClusterId { get; set; } = "fedrad";
     public string ServiceId { get; set; } = "fedrad";
 
+    public ClusterOptions Cluster { get; set; } = new();
+
+    /// <summary>This process's name in the cluster: names its audit queue (each silo keeps a complete audit log).</summary>
+    public string InstanceName { get; set; } = "";
+
     public MessagingOptions Messaging { get; set; } = new();
 
     /// <summary>JSON-lines file the audit consumer appends every lifecycle event to.</summary>
@@ -38,4 +43,21 @@ public sealed class MessagingOptions
 
     /// <summary>Broker address when Transport is RabbitMq, e.g. "amqp://guest:guest@127.0.0.1:5672/".</summary>
     public string RabbitMqUri { get; set; } = "amqp://guest:guest@127.0.0.1:5672/";
+}
+
+public sealed class ClusterOptions
+{
+    /// <summary>"Embedded" (one silo, in-memory state: the demo) or "Redis" (clustering, grain state and reminders in Redis).</summary>
+    public string Mode { get; set; } = "Embedded";
+
+    /// <summary>StackExchange.Redis configuration, e.g. "127.0.0.1:6379".</summary>
+    public string RedisConnection { get; set; } = "127.0.0.1:6379";
+
+    /// <summary>Address other silos reach this one at.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>How long an unresponsive silo has before the others declare it dead and take over its grains.</summary>
+    public int FailureDetectionSeconds { get; set; } = 6;
+
+    public bool IsRedis => Mode.Equals("Redis", StringComparison.OrdinalIgnoreCase);
 }

@@ -1,5 +1,6 @@
 using FedRad.Coordinator.Contracts.Grains;
 using FedRad.Coordinator.Contracts.Model;
+using FedRad.Coordinator.Grains;
 using FedRad.Coordinator.Hosting;
 using FedRad.Coordinator.Storage;
 using FedRad.Coordinator.Studies;
@@ -232,6 +233,8 @@ public sealed class SiteGrpcService(
             };
             m.FeatureNames.AddRange(study.FeatureNames);
             if (study.Imaging is { } imaging) m.Imaging = new ImagingFeatures { SettingsYaml = imaging.SettingsYaml, Roi = imaging.Roi };
+            if (t.Kind == WorkKind.Train)
+                foreach (var (k, v) in RoundGrain.StrategyFor(study).SiteParameters) m.StrategyParameters[k] = v;
         }
         return m;
     }

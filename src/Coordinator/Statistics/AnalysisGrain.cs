@@ -7,13 +7,13 @@ using FedRad.Statistics.Analyses;
 using FedRad.Statistics.Coordinator;
 using FedRad.Statistics.Data;
 using FedRad.Statistics.Protocol;
-using MassTransit;
+using FedRad.Coordinator.Events;
 using Microsoft.Extensions.Logging;
 
 namespace FedRad.Coordinator.Statistics;
 
 [GenerateSerializer, Alias("FedRad.AnalysisGrainState")]
-public sealed class AnalysisGrainState
+public sealed class AnalysisGrainState : IHasOutbox
 {
     [Id(0)] public AnalysisDefinition? Definition { get; set; }
     [Id(1)] public AnalysisState State { get; set; }
@@ -21,6 +21,7 @@ public sealed class AnalysisGrainState
     [Id(3)] public string Error { get; set; } = "";
     [Id(4)] public List<string> Progress { get; set; } = [];
     [Id(5)] public int Requests { get; set; }
+    [Id(6)] public List<OutboxEntry> Outbox { get; set; } = [];
 }
 
 /// <summary>
@@ -29,7 +30,7 @@ public sealed class AnalysisGrainState
 /// </summary>
 public sealed class AnalysisGrain(
     [PersistentState("analysis", StorageNames.Default)] IPersistentState<AnalysisGrainState> state,
-    IBus bus,
+    EventOutbox outbox,
     TimeProvider clock,
     ILogger<AnalysisGrain> log) : Grain, IAnalysisGrain
 {
@@ -74,9 +75,10 @@ public sealed class AnalysisGrain(
             log.LogWarning("Analysis {Analysis} failed: {Error}", definition.AnalysisId, e.Message);
         }
         state.State.Requests = channels.Sum(c => c.Requests);
+        state.State.Outbox.Add(EventOutbox.Entry(new AnalysisCompleted(definition.AnalysisId, state.State.State.ToString(), definition.SiteIds, state.State.Requests, state.State.Error, clock.GetUtcNow())));
         await state.WriteStateAsync();
         log.LogInformation("Analysis {Analysis} {State} after {Requests} site requests", definition.AnalysisId, state.State.State, state.State.Requests);
-        await bus.Publish(new AnalysisCompleted(definition.AnalysisId, state.State.State.ToString(), definition.SiteIds, state.State.Requests, state.State.Error, clock.GetUtcNow()));
+        await outbox.Flush(state);
     }
 
     private AnalysisView View() => new()

@@ -20,6 +20,7 @@ public static class StudyMapping
         Strategy = string.IsNullOrEmpty(s.Strategy) ? "fedavg" : s.Strategy,
         Imaging = s.Imaging is null ? null : new ImagingSource(s.Imaging.SettingsYaml, s.Imaging.Roi),
         Standardise = !s.NoStandardisation,
+        StrategyParameters = s.StrategyParameters.ToDictionary(),
         Training = s.Training is null ? new TrainingSettings() : new TrainingSettings
         {
             LocalEpochs = s.Training.LocalEpochs == 0 ? 5 : s.Training.LocalEpochs,
@@ -46,6 +47,7 @@ public static class StudyMapping
         };
         s.FeatureNames.AddRange(d.FeatureNames);
         s.SiteIds.AddRange(d.SiteIds);
+        foreach (var (k, v) in d.StrategyParameters) s.StrategyParameters[k] = v;
         return s;
     }
 
@@ -87,6 +89,7 @@ public static class StudyMapping
                 ClosedUnixMs = r.ClosedAt?.ToUnixTimeMilliseconds() ?? 0,
                 ResultModelId = r.Result?.Sha256 ?? "",
             };
+            rs.StrategyLog.AddRange(r.StrategyLog);
             rs.SelectedSites.AddRange(r.SelectedSites);
             rs.Participants.AddRange(r.Participants);
             status.Rounds.Add(rs);

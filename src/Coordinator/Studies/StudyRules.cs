@@ -26,7 +26,13 @@ public static partial class StudyRules
         if (d.SiteIds.Count > 0 && d.MinSites > d.SiteIds.Count) problems.Add($"min_sites {d.MinSites} exceeds the {d.SiteIds.Count} listed sites");
         if (d.SiteIds.Any(s => !IdPattern().IsMatch(s))) problems.Add("site_ids contains an invalid site id");
         if (d.RoundTimeoutSeconds is < 1 or > 7 * 24 * 3600) problems.Add($"round_timeout_seconds must be 1..604800, got {d.RoundTimeoutSeconds}");
-        if (!Strategies.Names.Contains(d.Strategy, StringComparer.OrdinalIgnoreCase)) problems.Add($"strategy '{d.Strategy}' is unknown (known: {string.Join(", ", Strategies.Names)})");
+        try
+        {
+            var strategy = Strategies.Create(d.Strategy, StrategyOptions.FromParameters(d.StrategyParameters));
+            if (d.SiteIds.Count > 0 && d.SiteIds.Count < strategy.MinimumUpdates)
+                problems.Add($"strategy '{d.Strategy}' needs at least {strategy.MinimumUpdates} sites per round, the study lists {d.SiteIds.Count}");
+        }
+        catch (ArgumentException e) { problems.Add(e.Message); }
         var t = d.Training;
         if (t.LocalEpochs is < 1 or > 1000) problems.Add($"training.local_epochs must be 1..1000, got {t.LocalEpochs}");
         if (!(t.LearningRate > 0 && t.LearningRate <= 10)) problems.Add($"training.learning_rate must be in (0, 10], got {t.LearningRate}");

@@ -75,9 +75,15 @@ public sealed class LogisticRegression
         return sum / x.Length + 0.5 * l2 * Dot(Coef, Coef);
     }
 
-    /// <summary>Runs <paramref name="epochs"/> passes of mini-batch gradient descent, shuffling with <paramref name="seed"/>.</summary>
-    public void Train(double[][] rawX, int[] y, int epochs, double learningRate, double l2, int batchSize, ulong seed)
+    /// <summary>
+    /// Runs <paramref name="epochs"/> passes of mini-batch gradient descent, shuffling with <paramref name="seed"/>.
+    /// With <paramref name="proximalMu"/> &gt; 0 (FedProx) the loss gains μ/2 ‖θ − θ_global‖², θ_global being the
+    /// coefficients and intercept the training started from.
+    /// </summary>
+    public void Train(double[][] rawX, int[] y, int epochs, double learningRate, double l2, int batchSize, ulong seed, double proximalMu = 0)
     {
+        var anchor = (double[])Coef.Clone();
+        var anchorIntercept = Intercept;
         if (rawX.Length == 0) throw new ArgumentException("no training rows");
         var x = Standardise(rawX);
         var d = Coef.Length;
@@ -102,8 +108,8 @@ public sealed class LogisticRegression
                     gradB += r;
                 }
                 var m = end - start;
-                for (var j = 0; j < d; j++) Coef[j] -= learningRate * (grad[j] / m + l2 * Coef[j]);
-                Intercept -= learningRate * gradB / m;
+                for (var j = 0; j < d; j++) Coef[j] -= learningRate * (grad[j] / m + l2 * Coef[j] + proximalMu * (Coef[j] - anchor[j]));
+                Intercept -= learningRate * (gradB / m + proximalMu * (Intercept - anchorIntercept));
             }
         }
     }

@@ -14,22 +14,47 @@ namespace FedRad.SiteAgent.Coordinator;
 public sealed class CoordinatorClient : IDisposable
 {
     private const int MaxAttempts = 8;
-    private readonly GrpcChannel _channel;
+    private readonly string[] _urls;
+    private readonly Lock _gate = new();
+    private int _current;
+    private GrpcChannel _channel;
     private readonly double _maxBackoffSeconds;
     private readonly ILogger _log;
 
-    public SiteService.SiteServiceClient Site { get; }
+    public SiteService.SiteServiceClient Site { get; private set; }
 
-    public CoordinatorClient(string url, double maxBackoffSeconds, ILogger log)
+    public string Url => _urls[_current];
+
+    /// <param name="urls">One coordinator address, or several (comma-separated) silos of one cluster to fail over between.</param>
+    public CoordinatorClient(string urls, double maxBackoffSeconds, ILogger log)
     {
-        _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = TransferLimits.MaxGrpcMessageBytes,
-            MaxSendMessageSize = TransferLimits.MaxGrpcMessageBytes,
-        });
+        _urls = urls.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (_urls.Length == 0) throw new ArgumentException("no coordinator address given");
+        _channel = Open(_urls[0]);
         Site = new SiteService.SiteServiceClient(_channel);
         _maxBackoffSeconds = maxBackoffSeconds;
         _log = log;
+    }
+
+    private static GrpcChannel Open(string url) => GrpcChannel.ForAddress(url, new GrpcChannelOptions
+    {
+        MaxReceiveMessageSize = TransferLimits.MaxGrpcMessageBytes,
+        MaxSendMessageSize = TransferLimits.MaxGrpcMessageBytes,
+    });
+
+    /// <summary>After a transport failure: move to the next coordinator address, if there is more than one.</summary>
+    public void Failover()
+    {
+        if (_urls.Length < 2) return;
+        lock (_gate)
+        {
+            var old = _channel;
+            _current = (_current + 1) % _urls.Length;
+            _channel = Open(_urls[_current]);
+            Site = new SiteService.SiteServiceClient(_channel);
+            old.Dispose();
+        }
+        _log.LogWarning("Switching to coordinator {Url}", Url);
     }
 
     /// <summary>Downloads a model, resuming from the bytes already held after a broken stream, and checks its SHA-256.</summary>
@@ -53,6 +78,7 @@ public sealed class CoordinatorClient : IDisposable
             catch (RpcException e) when (Backoff.IsTransient(e) && attempt < MaxAttempts && !ct.IsCancellationRequested)
             {
                 _log.LogWarning("Download of model {Model} broke at {Offset} bytes ({Status}); resuming", model.ModelId, buffer.Length, e.StatusCode);
+                Failover();
                 await Task.Delay(backoff.Next(), ct);
             }
         }
@@ -91,6 +117,7 @@ public sealed class CoordinatorClient : IDisposable
             catch (RpcException e) when (Backoff.IsTransient(e) && attempt < MaxAttempts && !ct.IsCancellationRequested)
             {
                 _log.LogWarning("Upload of {Task} broke ({Status}: {Detail}); resuming", header.TaskId, e.StatusCode, e.Status.Detail);
+                Failover();
                 await Task.Delay(backoff.Next(), ct);
             }
         }

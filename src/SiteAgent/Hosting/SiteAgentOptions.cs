@@ -5,7 +5,10 @@ public sealed class SiteAgentOptions
 {
     public const string Section = "SiteAgent";
 
-    /// <summary>The coordinator's gRPC address, e.g. "http://coordinator.example.org:5000". The agent only dials out.</summary>
+    /// <summary>
+    /// The coordinator's gRPC address, e.g. "http://coordinator.example.org:5000", or several silos of one
+    /// cluster separated by commas (the agent fails over between them). The agent only dials out.
+    /// </summary>
     public string CoordinatorUrl { get; set; } = "http://127.0.0.1:5000";
 
     public string SiteId { get; set; } = "";

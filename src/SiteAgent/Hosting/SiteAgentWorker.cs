@@ -61,6 +61,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
             {
                 var wait = backoff.Next();
                 log.LogWarning("Task stream broke ({Status}); reconnecting in {Wait:F1}s", e.StatusCode, wait.TotalSeconds);
+                client.Failover();
                 await Delay(wait, ct);
             }
         }
@@ -142,13 +143,14 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
                 var request = new RegisterRequest { SiteId = _o.SiteId, AgentVersion = Version };
                 request.Capabilities.AddRange(Capabilities);
                 var response = await client.Site.RegisterAsync(request, cancellationToken: ct);
-                log.LogInformation("Registered as {Site} with {Url}", _o.SiteId, _o.CoordinatorUrl);
+                log.LogInformation("Registered as {Site} with {Url}", _o.SiteId, client.Url);
                 return Math.Max(1, response.HeartbeatIntervalSeconds);
             }
             catch (RpcException e) when (Backoff.IsTransient(e))
             {
                 var wait = backoff.Next();
-                log.LogWarning("Coordinator {Url} not reachable ({Status}); retrying in {Wait:F1}s", _o.CoordinatorUrl, e.StatusCode, wait.TotalSeconds);
+                log.LogWarning("Coordinator {Url} not reachable ({Status}); retrying in {Wait:F1}s", client.Url, e.StatusCode, wait.TotalSeconds);
+                client.Failover();
                 await Delay(wait, ct);
             }
         }

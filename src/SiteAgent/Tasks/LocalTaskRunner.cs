@@ -31,16 +31,16 @@ public sealed class LocalTaskRunner(int minCohortSize)
         var model = LogisticRegression.FromWeights(global);
         return task.Kind switch
         {
-            TaskKind.Train => Train(model, cohort, task.Training),
+            TaskKind.Train => Train(model, cohort, task.Training, task.StrategyParameters.GetValueOrDefault("proximal_mu", 0)),
             TaskKind.Evaluate => Evaluate(model, cohort),
             TaskKind.Standardise => new LocalResult(Standardisation.SiteSums(cohort.X), cohort.Count, new Dictionary<string, double>()),
             _ => throw new TaskRefusedException($"task kind {task.Kind} is not supported"),
         };
     }
 
-    private static LocalResult Train(LogisticRegression model, CohortTable cohort, TrainingConfig t)
+    private static LocalResult Train(LogisticRegression model, CohortTable cohort, TrainingConfig t, double proximalMu)
     {
-        model.Train(cohort.X, cohort.Labels, t.LocalEpochs, t.LearningRate, t.L2, t.BatchSize, t.Seed);
+        model.Train(cohort.X, cohort.Labels, t.LocalEpochs, t.LearningRate, t.L2, t.BatchSize, t.Seed, proximalMu);
         var loss = model.Loss(cohort.X, cohort.Labels, t.L2);
         return new LocalResult(model.ToWeights(), cohort.Count, new Dictionary<string, double> { ["loss"] = loss });
     }

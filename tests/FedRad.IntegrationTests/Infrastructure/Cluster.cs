@@ -18,28 +18,47 @@ public sealed class Cluster : IAsyncDisposable
     public string Url { get; private set; } = "";
     public AdminService.AdminServiceClient Admin { get; private set; } = null!;
 
+    public string ServiceId { get; } = "it-" + Guid.NewGuid().ToString("N")[..8];
+
     public async Task StartCoordinator(params string[] extraArgs)
     {
         var args = new List<string>
         {
             "coordinator", "--urls", $"http://127.0.0.1:{FreePort()}", "--silo-port", FreePort().ToString(),
-            "--gateway-port", FreePort().ToString(), "--audit-log", AuditLog, "--service-id", "it-" + Guid.NewGuid().ToString("N")[..8],
+            "--gateway-port", FreePort().ToString(), "--audit-log", AuditLog, "--service-id", ServiceId,
         };
         args.AddRange(extraArgs);
-        Coordinator = FedradProcess.Start("coordinator", [.. args]);
+        Coordinator = await StartSilo("coordinator", [.. args]);
         Url = (await Coordinator.WaitForOutput(@"coordinator listening on (\S+)", TimeSpan.FromSeconds(60))).Groups[1].Value;
-        _channel = GrpcChannel.ForAddress(Url);
+        UseAdmin(Url);
+    }
+
+    /// <summary>Starts a coordinator process (one silo) and waits until it serves gRPC.</summary>
+    public async Task<FedradProcess> StartSilo(string name, params string[] args)
+    {
+        var silo = FedradProcess.Start(name, args);
+        await silo.WaitForOutput(@"coordinator listening on (\S+)", TimeSpan.FromSeconds(60));
+        return silo;
+    }
+
+    /// <summary>Points the admin client at <paramref name="url"/> (another silo of the cluster).</summary>
+    public void UseAdmin(string url)
+    {
+        _channel?.Dispose();
+        _channel = GrpcChannel.ForAddress(url);
         Admin = new AdminService.AdminServiceClient(_channel);
     }
 
     /// <summary>Writes synthetic cohorts for <paramref name="count"/> sites and starts an agent process for each.</summary>
-    public async Task StartSites(int count)
+    public Task StartSites(int count) => StartSites(count, Url);
+
+    public async Task StartSites(int count, string coordinatorUrls)
     {
         foreach (var profile in SyntheticCohort.Profiles(count))
         {
             var dir = Path.Combine(Root, "sites", profile.SiteId);
             SyntheticCohort.WriteSite(profile, dir);
-            Sites[profile.SiteId] = FedradProcess.Start(profile.SiteId, "site", "--coordinator", Url, "--site-id", profile.SiteId, "--data", dir);
+            Sites[profile.SiteId] = FedradProcess.Start(profile.SiteId, "site", "--coordinator", coordinatorUrls, "--site-id", profile.SiteId, "--data", dir);
         }
         await WaitForRegistered(count);
     }
@@ -81,7 +100,14 @@ public sealed class Cluster : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var s = await Admin.GetStudyAsync(new StudyRef { StudyId = studyId });
+            StudyStatus s;
+            try { s = await Admin.GetStudyAsync(new StudyRef { StudyId = studyId }); }
+            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+            {
+                // A silo of the cluster may be restarting or taking over a dead one's grains.
+                await Task.Delay(250);
+                continue;
+            }
             if (condition(s)) return s;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"study {studyId} did not reach the expected state: {s}\ncoordinator:\n{Coordinator?.Output}");
             await Task.Delay(100);
@@ -95,10 +121,13 @@ public sealed class Cluster : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
+    public List<FedradProcess> Others { get; } = [];
+
     public async ValueTask DisposeAsync()
     {
         _channel?.Dispose();
         foreach (var s in Sites.Values) await s.DisposeAsync();
+        foreach (var o in Others) await o.DisposeAsync();
         if (Coordinator is not null) await Coordinator.DisposeAsync();
     }
 }

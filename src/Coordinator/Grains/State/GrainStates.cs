@@ -1,17 +1,19 @@
 using FedRad.Coordinator.Contracts.Model;
+using FedRad.Coordinator.Events;
 
 namespace FedRad.Coordinator.Grains.State;
 
 // Persisted grain state, kept apart from grain behaviour. Storage name: "fedrad".
 
 [GenerateSerializer, Alias("FedRad.SiteState")]
-public sealed class SiteState
+public sealed class SiteState : IHasOutbox
 {
     [Id(0)] public bool Registered { get; set; }
     [Id(1)] public string AgentVersion { get; set; } = "";
     [Id(2)] public List<string> Capabilities { get; set; } = [];
     [Id(3)] public DateTimeOffset RegisteredAt { get; set; }
     [Id(4)] public Dictionary<string, SiteTaskInfo> PendingTasks { get; set; } = [];
+    [Id(5)] public List<OutboxEntry> Outbox { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("FedRad.SiteDirectoryState")]
@@ -21,7 +23,7 @@ public sealed class SiteDirectoryState
 }
 
 [GenerateSerializer, Alias("FedRad.StudyGrainState")]
-public sealed class StudyGrainState
+public sealed class StudyGrainState : IHasOutbox
 {
     [Id(0)] public StudyDefinition? Definition { get; set; }
     [Id(1)] public StudyState State { get; set; }
@@ -31,10 +33,15 @@ public sealed class StudyGrainState
     [Id(5)] public ModelRef? CurrentModel { get; set; }
     [Id(6)] public EvaluationResult? Evaluation { get; set; }
     [Id(7)] public string FailureReason { get; set; } = "";
+    /// <summary>What the strategy carries from one round to the next (server optimiser moments), as a blob.</summary>
+    [Id(8)] public ModelRef? ServerState { get; set; }
+    [Id(9)] public List<OutboxEntry> Outbox { get; set; } = [];
+    /// <summary>The plan of the current round, saved before the round is opened so that it can be opened again after a crash.</summary>
+    [Id(10)] public RoundPlan? CurrentPlan { get; set; }
 }
 
 [GenerateSerializer, Alias("FedRad.RoundGrainState")]
-public sealed class RoundGrainState
+public sealed class RoundGrainState : IHasOutbox
 {
     [Id(0)] public RoundPlan? Plan { get; set; }
     [Id(1)] public RoundState State { get; set; }
@@ -46,10 +53,17 @@ public sealed class RoundGrainState
     [Id(6)] public string CloseReason { get; set; } = "";
     [Id(7)] public ModelRef? Result { get; set; }
     [Id(8)] public EvaluationResult? Evaluation { get; set; }
+    /// <summary>Sites in the order their updates were folded: a reactivated round refolds them in this order.</summary>
+    [Id(9)] public List<string> AcceptedOrder { get; set; } = [];
+    [Id(10)] public ModelRef? NextServerState { get; set; }
+    /// <summary>The strategy's decisions (rejections, exclusions), one line each.</summary>
+    [Id(11)] public List<string> StrategyLog { get; set; } = [];
+    [Id(12)] public List<OutboxEntry> Outbox { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("FedRad.AcceptedUpdate")]
 public sealed record AcceptedUpdate(
     [property: Id(0)] string PayloadSha256,
     [property: Id(1)] long SampleCount,
-    [property: Id(2)] double Loss);
+    [property: Id(2)] double Loss,
+    [property: Id(3)] IReadOnlyDictionary<string, double> Metrics);
