@@ -37,7 +37,8 @@ public sealed class SiteGrpcService(
         return new RegisterResponse
         {
             SiteId = request.SiteId,
-            HeartbeatIntervalSeconds = options.Value.HeartbeatIntervalSeconds,
+            // Several heartbeats fit in the unhealthy window, so one lost packet does not flag a site.
+            HeartbeatIntervalSeconds = Math.Clamp(options.Value.UnhealthyAfterSeconds / 3, 1, options.Value.HeartbeatIntervalSeconds),
             MaxMessageBytes = TransferLimits.MaxGrpcMessageBytes,
         };
     }
