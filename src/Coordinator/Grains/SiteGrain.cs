@@ -48,13 +48,25 @@ public sealed class SiteGrain(
             await outbox.Flush(state);
         }
         // A site that stays silent for UnhealthyAfter is reported once, when it happens.
+        WatchSilence(UnhealthyAfter);
+    }
+
+    private void WatchSilence(TimeSpan due)
+    {
         _silenceTimer?.Dispose();
-        _silenceTimer = this.RegisterGrainTimer(OnSilence, new GrainTimerCreationOptions(UnhealthyAfter, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        _silenceTimer = this.RegisterGrainTimer(OnSilence, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
     private async Task OnSilence(CancellationToken _)
     {
-        if (_unhealthyReported || clock.GetUtcNow() - _lastHeartbeat < UnhealthyAfter) return;
+        if (_unhealthyReported) return;
+        var silent = clock.GetUtcNow() - _lastHeartbeat;
+        if (silent < UnhealthyAfter)
+        {
+            // Timers may fire a little early: look again when the window has really passed.
+            WatchSilence(UnhealthyAfter - silent + TimeSpan.FromMilliseconds(50));
+            return;
+        }
         _unhealthyReported = true;
         state.State.Outbox.Add(EventOutbox.Entry(new SiteUnhealthy(this.GetPrimaryKeyString(), _lastHeartbeat, clock.GetUtcNow())));
         await state.WriteStateAsync();
