@@ -47,12 +47,26 @@ public sealed class SiteCertificateValidator
 
     public CertificateCheck Validate(X509Certificate2? certificate)
     {
-        if (certificate is null) return CertificateCheck.Refused("no client certificate was presented");
         var now = time.GetUtcNow();
+        var check = CheckWithoutRevocation(certificate, ca, now);
+        if (!check.Ok) return check;
+        var (list, problem) = CurrentRevocations(now);
+        var who = $"certificate '{certificate!.Subject}' (serial {certificate.SerialNumber})";
+        if (list is null) return CertificateCheck.Refused($"{who} cannot be checked: {problem}");
+        if (list.IsRevoked(certificate.SerialNumber)) return CertificateCheck.Refused($"{who} was revoked (revocation list number {list.Number})");
+        return check;
+    }
+
+    /// <summary>
+    /// Every check but revocation: for a site checking another site's signed key advertisement in
+    /// secure aggregation, which has the CA certificate but not the coordinator's revocation list.
+    /// </summary>
+    public static CertificateCheck CheckWithoutRevocation(X509Certificate2? certificate, X509Certificate2 ca, DateTimeOffset now)
+    {
+        if (certificate is null) return CertificateCheck.Refused("no client certificate was presented");
         var who = $"certificate '{certificate.Subject}' (serial {certificate.SerialNumber})";
         if (now < certificate.NotBefore.ToUniversalTime()) return CertificateCheck.Refused($"{who} is not valid before {certificate.NotBefore.ToUniversalTime():u}");
         if (now > certificate.NotAfter.ToUniversalTime()) return CertificateCheck.Refused($"{who} expired at {certificate.NotAfter.ToUniversalTime():u}");
-
         if (certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is { CertificateAuthority: true })
             return CertificateCheck.Refused($"{who} is a CA certificate, not a site certificate");
 
@@ -60,7 +74,7 @@ public sealed class SiteCertificateValidator
         {
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck; // the consortium's own list, below
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck; // the consortium's own list, in Validate
             chain.ChainPolicy.DisableCertificateDownloads = true;
             chain.ChainPolicy.VerificationTime = now.UtcDateTime;
             chain.ChainPolicy.VerificationTimeIgnored = false;
@@ -79,10 +93,6 @@ public sealed class SiteCertificateValidator
         if (certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault() is not { } extended
             || !extended.EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == ClientAuth))
             return CertificateCheck.Refused($"{who} lacks the clientAuth extended key usage: it is not a site certificate");
-
-        var (list, problem) = CurrentRevocations(now);
-        if (list is null) return CertificateCheck.Refused($"{who} cannot be checked: {problem}");
-        if (list.IsRevoked(certificate.SerialNumber)) return CertificateCheck.Refused($"{who} was revoked (revocation list number {list.Number})");
 
         var siteId = SiteIdentity.SiteIdOf(certificate, out var noId);
         return siteId is null ? CertificateCheck.Refused($"{who}: {noId}") : new CertificateCheck(true, siteId, $"site '{siteId}'");

@@ -5,8 +5,13 @@ namespace FedRad.Privacy.SecureAggregation;
 // "U1 ⊇ U2 ⊇ U3" are the sets of Bonawitz et al. 2017: sites that advertised keys, that shared
 // them, and that sent a masked input.
 
-/// <summary>Phase 1, site → coordinator: the site's two public keys for this session (uncompressed P-256 points).</summary>
-public sealed record AdvertiseKeys(string SessionId, string SiteId, byte[] CipherPublicKey, byte[] MaskPublicKey);
+/// <summary>
+/// Phase 1, site → coordinator: the site's two public keys for this session (uncompressed P-256
+/// points); with <see cref="SecAggAuthentication"/>, signed with the site's certificate key
+/// (<paramref name="Certificate"/> DER, <paramref name="Signature"/> ECDSA-SHA256) so that other
+/// sites know the keys are the site's own and not the coordinator's.
+/// </summary>
+public sealed record AdvertiseKeys(string SessionId, string SiteId, byte[] CipherPublicKey, byte[] MaskPublicKey, byte[]? Certificate = null, byte[]? Signature = null);
 
 /// <summary>Phase 1 → 2, coordinator → every site in U1: all advertised keys.</summary>
 public sealed record KeyDirectory(string SessionId, IReadOnlyList<AdvertiseKeys> Keys);

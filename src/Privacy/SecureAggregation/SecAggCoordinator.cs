@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using FedRad.Privacy.Pki;
 
 namespace FedRad.Privacy.SecureAggregation;
 
@@ -35,14 +37,21 @@ public sealed class SecAggCoordinatorState
 public sealed class SecAggCoordinator
 {
     private readonly SecAggCoordinatorState state;
+    private readonly Func<X509Certificate2, CertificateCheck>? validateSigner;
 
-    public SecAggCoordinator(SecAggConfig config)
+    /// <param name="validateSigner">When given, every key advertisement must be signed with a certificate this accepts for the site it names (the coordinator's <see cref="SiteCertificateValidator.Validate"/>).</param>
+    public SecAggCoordinator(SecAggConfig config, Func<X509Certificate2, CertificateCheck>? validateSigner = null)
     {
         config.Validate();
         state = new SecAggCoordinatorState { Config = config, Sum = new ulong[config.VectorLength] };
+        this.validateSigner = validateSigner;
     }
 
-    private SecAggCoordinator(SecAggCoordinatorState state) => this.state = state;
+    private SecAggCoordinator(SecAggCoordinatorState state, Func<X509Certificate2, CertificateCheck>? validateSigner)
+    {
+        this.state = state;
+        this.validateSigner = validateSigner;
+    }
 
     private SecAggConfig Config => state.Config;
 
@@ -67,6 +76,8 @@ public sealed class SecAggCoordinator
             throw Invalid($"the public keys of '{m.SiteId}' are not uncompressed P-256 points");
         if (m.CipherPublicKey.AsSpan().SequenceEqual(m.MaskPublicKey))
             throw Invalid($"'{m.SiteId}' advertised the same key twice");
+        if (validateSigner is not null && SecAggAuthentication.Check(m, validateSigner) is { } problem)
+            throw new SecAggException(SecAggFailure.NotParticipant, problem);
         if (state.Keys.TryGetValue(m.SiteId, out var earlier))
         {
             if (Same(earlier, m)) return; // a retry
@@ -216,11 +227,11 @@ public sealed class SecAggCoordinator
     /// <summary>The state as JSON, for a grain to persist between phases.</summary>
     public string ToJson() => SecAggJson.Serialize(state);
 
-    public static SecAggCoordinator FromJson(string json)
+    public static SecAggCoordinator FromJson(string json, Func<X509Certificate2, CertificateCheck>? validateSigner = null)
     {
         var restored = SecAggJson.Deserialize<SecAggCoordinatorState>(json);
         restored.Config.Validate();
-        return new SecAggCoordinator(restored);
+        return new SecAggCoordinator(restored, validateSigner);
     }
 
     private byte[]? Reconstruct(string owner, List<string> responders, Func<UnmaskingResponse, IReadOnlyList<RevealedShare>> pick, int length) =>

@@ -15,6 +15,7 @@ public sealed class SecAggSite : IDisposable
     private readonly SecAggConfig config;
     private readonly string siteId;
     private readonly RandomSource random;
+    private readonly SecAggAuthentication? authentication;
     private readonly ECDiffieHellman cipherKey;
     private readonly ECDiffieHellman maskKey;
     private Step step = Step.Created;
@@ -23,13 +24,15 @@ public sealed class SecAggSite : IDisposable
     private readonly Dictionary<string, (byte[] Seed, byte[] Key)> held = new(StringComparer.Ordinal);
     private List<string> holders = [];
 
-    public SecAggSite(SecAggConfig config, string siteId, RandomSource? random = null)
+    /// <param name="authentication">When given, this site signs its keys and accepts only a key directory whose every entry is signed by the site it names.</param>
+    public SecAggSite(SecAggConfig config, string siteId, RandomSource? random = null, SecAggAuthentication? authentication = null)
     {
         config.Validate();
         this.config = config;
         this.siteId = siteId;
         config.ShareIndex(siteId); // throws for a site that is not a participant
         this.random = random ?? RandomSource.Secure;
+        this.authentication = authentication;
         cipherKey = SecAggCrypto.NewKey(this.random);
         maskKey = SecAggCrypto.NewKey(this.random);
     }
@@ -38,8 +41,10 @@ public sealed class SecAggSite : IDisposable
     public AdvertiseKeys AdvertiseKeys()
     {
         Expect(Step.Created, "advertise keys");
+        var keys = new AdvertiseKeys(config.SessionId, siteId, SecAggCrypto.PublicPoint(cipherKey), SecAggCrypto.PublicPoint(maskKey));
+        if (authentication is not null) keys = authentication.Sign(keys);
         step = Step.Advertised;
-        return new AdvertiseKeys(config.SessionId, siteId, SecAggCrypto.PublicPoint(cipherKey), SecAggCrypto.PublicPoint(maskKey));
+        return keys;
     }
 
     /// <summary>Phase 2: from the coordinator's key directory (U1), this site's encrypted shares for every other site in it.</summary>
@@ -54,6 +59,7 @@ public sealed class SecAggSite : IDisposable
             if (!byId.TryAdd(k.SiteId, k)) throw Invalid($"key directory lists '{k.SiteId}' twice");
             if (SecAggCrypto.ImportPoint(k.CipherPublicKey) is null || SecAggCrypto.ImportPoint(k.MaskPublicKey) is null)
                 throw Invalid($"key directory: the public keys of '{k.SiteId}' are not P-256 points");
+            if (authentication?.Check(k) is { } problem) throw new SecAggException(SecAggFailure.Inconsistent, $"key directory: {problem}");
         }
         if (!byId.TryGetValue(siteId, out var mine) || !mine.CipherPublicKey.AsSpan().SequenceEqual(SecAggCrypto.PublicPoint(cipherKey))
             || !mine.MaskPublicKey.AsSpan().SequenceEqual(SecAggCrypto.PublicPoint(maskKey)))

@@ -17,15 +17,18 @@ internal sealed class SessionHarness
     public HashSet<string> DropBeforeUnmasking { get; init; } = [];
     /// <summary>Lets a test see or persist the coordinator between phases.</summary>
     public Func<SecAggCoordinator, SecAggCoordinator> BetweenPhases { get; init; } = c => c;
+    /// <summary>Signed advertisements: each site's authentication, and the coordinator's check.</summary>
+    public Func<string, SecAggAuthentication?> Authentication { get; init; } = _ => null;
+    public Func<System.Security.Cryptography.X509Certificates.X509Certificate2, FedRad.Privacy.Pki.CertificateCheck>? CoordinatorValidator { get; init; }
 
     public Dictionary<string, MaskedInput> MaskedInputs { get; } = [];
     public Dictionary<string, SecAggSite> Sites { get; } = [];
 
     public SecAggResult Run()
     {
-        var coordinator = new SecAggCoordinator(Config);
+        var coordinator = new SecAggCoordinator(Config, CoordinatorValidator);
         for (var i = 0; i < Config.Participants.Count; i++)
-            Sites[Config.Participants[i]] = new SecAggSite(Config, Config.Participants[i], new SeededRandom(Seed * 1000 + (ulong)i));
+            Sites[Config.Participants[i]] = new SecAggSite(Config, Config.Participants[i], new SeededRandom(Seed * 1000 + (ulong)i), Authentication(Config.Participants[i]));
 
         foreach (var (id, site) in Sites) coordinator.Receive(Wire(site.AdvertiseKeys()));
         coordinator = BetweenPhases(coordinator);
