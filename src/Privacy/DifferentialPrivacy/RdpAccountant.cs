@@ -64,11 +64,14 @@ public sealed class RdpAccountant
         return copy;
     }
 
-    public PrivacySpent Epsilon(double delta)
+    public PrivacySpent Epsilon(double delta) => EpsilonFromRdp(orders, rdp, delta);
+
+    /// <summary>The conversion of Balle et al. 2020 at each order, minimised over the orders.</summary>
+    internal static PrivacySpent EpsilonFromRdp(IReadOnlyList<double> orders, IReadOnlyList<double> rdp, double delta)
     {
         if (!(delta > 0 && delta < 1)) throw new ArgumentException($"δ = {delta} must be in (0, 1)", nameof(delta));
         var best = new PrivacySpent(double.PositiveInfinity, delta, double.NaN);
-        for (var i = 0; i < orders.Length; i++)
+        for (var i = 0; i < orders.Count; i++)
         {
             var a = orders[i];
             // Below this the KL bound δ ≤ sqrt(1 − exp(−RDP)) already gives ε = 0.

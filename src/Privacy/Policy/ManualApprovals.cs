@@ -35,13 +35,15 @@ public sealed class ManualApprovals(string directory)
         return record is not null && record.TaskHash == TaskHash(task) ? record : null;
     }
 
-    public void RequestApproval(TaskDescription task)
+    /// <summary>Puts the task before the operator; false when exactly this task already waits.</summary>
+    public bool RequestApproval(TaskDescription task)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var path = PathFor(task.TaskId, "pending");
         var hash = TaskHash(task);
-        if (File.Exists(path) && JsonSerializer.Deserialize<PendingTask>(File.ReadAllText(path), Json)?.TaskHash == hash) return;
+        if (File.Exists(path) && JsonSerializer.Deserialize<PendingTask>(File.ReadAllText(path), Json)?.TaskHash == hash) return false;
         WriteAtomically(path, JsonSerializer.Serialize(new PendingTask(task, hash, DateTimeOffset.UtcNow), Json));
+        return true;
     }
 
     public IReadOnlyList<PendingTask> Pending() =>

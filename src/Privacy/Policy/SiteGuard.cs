@@ -50,9 +50,11 @@ public sealed class SiteGuard
         return guard;
     }
 
+    /// <summary>The policy's answer for a task; audited, except a task that was already waiting for approval and still is.</summary>
     public PolicyDecision Admit(TaskDescription task)
     {
-        var decision = Decide(task);
+        var (decision, newlyPending) = Decide(task);
+        if (decision.Verdict == PolicyVerdict.AwaitingApproval && !newlyPending) return decision;
         var @event = decision.Verdict switch
         {
             PolicyVerdict.Allowed => "task.admitted",
@@ -88,38 +90,38 @@ public sealed class SiteGuard
 
     public int RoundsRun(string studyId) => ran.TryGetValue(studyId, out var r) ? r.Select(x => x.Round).Distinct().Count() : 0;
 
-    private PolicyDecision Decide(TaskDescription task)
+    private (PolicyDecision Decision, bool NewlyPending) Decide(TaskDescription task)
     {
         var basic = policy.EvaluateStatic(task);
-        if (!basic.Allowed) return basic;
+        if (!basic.Allowed) return (basic, false);
         if (ran.TryGetValue(task.StudyId, out var done))
         {
             if (done.Contains((task.Kind, task.Round)))
-                return PolicyDecision.Refuse($"round {task.Round} of study '{task.StudyId}' already ran a '{task.Kind}' task here: a replay is refused");
+                return (PolicyDecision.Refuse($"round {task.Round} of study '{task.StudyId}' already ran a '{task.Kind}' task here: a replay is refused"), false);
             var rounds = done.Select(x => x.Round).ToHashSet();
             if (!rounds.Contains(task.Round) && rounds.Count >= policy.MaxRounds)
-                return PolicyDecision.Refuse($"study '{task.StudyId}' already ran {rounds.Count} rounds here, this site's maximum");
+                return (PolicyDecision.Refuse($"study '{task.StudyId}' already ran {rounds.Count} rounds here, this site's maximum"), false);
         }
         if (task.Privacy is { } step && policy.Privacy is not null)
         {
             var budget = Budget(task.StudyId);
             var check = budget.CanRun(step);
-            if (!check.Allowed) return PolicyDecision.Refuse(check.Reason);
+            if (!check.Allowed) return (PolicyDecision.Refuse(check.Reason), false);
         }
         if (policy.ManualApproval)
         {
             switch (approvals.Decision(task))
             {
                 case null:
-                    approvals.RequestApproval(task);
-                    return new PolicyDecision(PolicyVerdict.AwaitingApproval, $"waiting for the site operator: fedrad site approve {task.TaskId}");
+                    var added = approvals.RequestApproval(task);
+                    return (new PolicyDecision(PolicyVerdict.AwaitingApproval, $"waiting for the site operator: fedrad site approve {task.TaskId}"), added);
                 case { Approved: false } no:
-                    return PolicyDecision.Refuse($"the site operator ({no.By}) rejected the task{(no.Reason is null ? "" : $": {no.Reason}")}");
+                    return (PolicyDecision.Refuse($"the site operator ({no.By}) rejected the task{(no.Reason is null ? "" : $": {no.Reason}")}"), false);
                 case { } yes:
-                    return PolicyDecision.Allow(string.Create(CultureInfo.InvariantCulture, $"{basic.Reason}; approved by {yes.By} at {yes.At:u}"));
+                    return (PolicyDecision.Allow(string.Create(CultureInfo.InvariantCulture, $"{basic.Reason}; approved by {yes.By} at {yes.At:u}")), false);
             }
         }
-        return basic;
+        return (basic, false);
     }
 
     private PrivacySpent? Remember(TaskDescription task)

@@ -86,7 +86,7 @@ public sealed class SiteGuardTests : IDisposable
         var first = guard.Admit(task);
         Assert.Equal(PolicyVerdict.AwaitingApproval, first.Verdict);
         Assert.Equal("waiting for the site operator: fedrad site approve lung-nsclc-2/r1/train", first.Reason);
-        Assert.Equal(PolicyVerdict.AwaitingApproval, guard.Admit(task).Verdict); // re-sent task: still waiting
+        Assert.Equal(PolicyVerdict.AwaitingApproval, guard.Admit(task).Verdict); // re-sent task: still waiting, not audited again
         var pending = Assert.Single(guard.Approvals.Pending());
         Assert.Equal(task, pending.Task);
 
@@ -103,7 +103,7 @@ public sealed class SiteGuardTests : IDisposable
         Assert.Contains("no task 'other' is waiting", Assert.Throws<InvalidOperationException>(() => new ManualApprovals(Approvals).Decide("other", true, "x")).Message);
 
         var events = Lines().Select(l => (string)l["event"]!).ToList();
-        Assert.Equal(["guard.opened", "task.awaiting-approval", "task.awaiting-approval", "task.admitted", "task.awaiting-approval", "task.refused"], events);
+        Assert.Equal(["guard.opened", "task.awaiting-approval", "task.admitted", "task.awaiting-approval", "task.refused"], events);
     }
 
     [Fact]
