@@ -80,3 +80,26 @@ public sealed class SamplingAndOptionsTests
         foreach (var name in Strategies.Names) Assert.Equal(name, Strategies.Get(name).Name);
     }
 }
+
+public sealed class StreamingFoldTests
+{
+    [Fact]
+    public void The_vectorised_fold_matches_a_plain_weighted_mean_for_lengths_that_are_not_a_multiple_of_the_vector()
+    {
+        var rng = new Random(5);
+        var updates = Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, 11).Select(_ => rng.NextDouble() * 2 - 1).ToArray()).ToArray();
+        long[] counts = [3, 17, 1, 8];
+        var agg = new FedAvg().BeginRound(Models.W(new double[11]));
+        for (var s = 0; s < 4; s++) agg.Add(Models.W(updates[s]), counts[s]);
+        var result = Models.Values(agg.Finish());
+        for (var i = 0; i < 11; i++)
+        {
+            double num = 0;
+            for (var s = 0; s < 4; s++) num += counts[s] * updates[s][i];
+            Assert.Equal(num / 29, result[i], 14);
+        }
+        // The norm reference of the next round is the median distance of the four updates to the (zero) global model.
+        var norms = updates.Select(u => Math.Sqrt(u.Sum(v => v * v))).Order().ToArray();
+        Assert.Equal((norms[1] + norms[2]) / 2, agg.NextServerState![RoundAggregator.ReferenceNormTensor].Values[0], 14);
+    }
+}
