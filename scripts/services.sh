@@ -7,6 +7,7 @@ FEDRAD_APT_PACKAGES=(
   rabbitmq-server          # MassTransit transport in the integration tests
   redis-server             # Orleans clustering, grain state and reminders in the cluster tests
   iproute2                 # network namespaces for the multi-host tests
+  openssl                  # outside reference for the consortium PKI tests
   dcmtk libgdcm-tools      # dcmdump/dcmdjpeg/gdcmconv: outside references for the DICOM reader
   r-base-core r-cran-survival r-cran-glmnet r-cran-proc r-bioc-sva   # R: reference for the statistics
 )

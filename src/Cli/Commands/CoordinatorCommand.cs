@@ -20,13 +20,18 @@ public static class CoordinatorCommand
         var instance = new Option<string?>("--instance-name") { Description = "this silo's name in the cluster (names its audit queue)" };
         var unhealthy = new Option<int>("--unhealthy-after") { Description = "seconds without a heartbeat before a site is reported unhealthy", DefaultValueFactory = _ => 20 };
 
-        var command = new Command("coordinator", "Run the consortium coordinator") { urls, siloPort, gatewayPort, audit, blobs, rabbit, serviceId, redis, instance, unhealthy };
+        var httpUrls = new Option<string>("--http-urls") { Description = "HTTP/1.1 address(es) for /healthz", DefaultValueFactory = _ => "" };
+        var otlp = new Option<string>("--otlp-endpoint") { Description = "export traces and metrics to this OTLP collector", DefaultValueFactory = _ => "" };
+
+        var command = new Command("coordinator", "Run the consortium coordinator") { urls, siloPort, gatewayPort, audit, blobs, rabbit, serviceId, redis, instance, unhealthy, httpUrls, otlp };
         command.SetAction(async (parse, ct) =>
         {
             var rabbitUri = parse.GetValue(rabbit);
             var options = new CoordinatorOptions
             {
                 Urls = parse.GetValue(urls)!,
+                HttpUrls = parse.GetValue(httpUrls)!,
+                OtlpEndpoint = parse.GetValue(otlp)!,
                 SiloPort = parse.GetValue(siloPort),
                 GatewayPort = parse.GetValue(gatewayPort),
                 AuditLogPath = parse.GetValue(audit)!,
@@ -47,7 +52,7 @@ public static class CoordinatorCommand
                 return 2;
             }
             await app.StartAsync(ct);
-            Console.WriteLine($"coordinator listening on {CoordinatorHost.BoundAddress(app)}");
+            Console.WriteLine($"coordinator listening on {string.Join(" ", CoordinatorHost.BoundAddresses(app))}");
             await app.WaitForShutdownAsync(ct);
             return 0;
         });

@@ -14,7 +14,9 @@ public static class SiteCommand
         var data = new Option<string>("--data") { Description = "folder holding the site's cohort.csv", Required = true };
         var minCohort = new Option<int>("--min-cohort") { Description = "refuse any result computed from fewer patients", DefaultValueFactory = _ => 5 };
 
-        var command = new Command("site", "Run a site agent") { coordinator, siteId, data, minCohort };
+        var health = new Option<string>("--health-urls") { Description = "local HTTP address(es) for the agent's /healthz, e.g. http://127.0.0.1:8081", DefaultValueFactory = _ => "" };
+
+        var command = new Command("site", "Run a site agent") { coordinator, siteId, data, minCohort, health };
         command.SetAction(async (parse, ct) =>
         {
             var host = SiteAgentHost.Build(new SiteAgentOptions
@@ -23,6 +25,7 @@ public static class SiteCommand
                 SiteId = parse.GetValue(siteId)!,
                 DataDirectory = parse.GetValue(data)!,
                 MinCohortSize = parse.GetValue(minCohort),
+                HealthUrls = parse.GetValue(health)!,
             });
             await host.RunAsync(ct);
             return 0;

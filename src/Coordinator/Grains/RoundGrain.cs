@@ -4,9 +4,11 @@ using FedRad.Coordinator.Contracts.Grains;
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Coordinator.Events;
 using FedRad.Coordinator.Grains.State;
+using FedRad.Coordinator.Observability;
 using FedRad.Coordinator.Storage;
 using FedRad.Learning.Models;
 using FedRad.Shared.Tensors;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace FedRad.Coordinator.Grains;
@@ -270,6 +272,7 @@ public sealed class RoundGrain(
         S.CloseReason = reason;
         S.ClosedAt = clock.GetUtcNow();
         var view = View();
+        Measure(plan, "completed", view.Participants.Count);
         S.Outbox.Add(EventOutbox.Entry(new RoundCompleted(plan.StudyId, plan.Round, plan.Kind.ToString(), view.Participants, double.IsFinite(view.Loss) ? view.Loss : null, reason, S.ClosedAt.Value)));
         await state.WriteStateAsync();
         _deadlineTimer?.Dispose();
@@ -285,6 +288,7 @@ public sealed class RoundGrain(
         S.State = RoundState.Failed;
         S.CloseReason = reason;
         S.ClosedAt = clock.GetUtcNow();
+        Measure(plan, "failed", S.Accepted.Count);
         S.Outbox.Add(EventOutbox.Entry(new RoundFailed(plan.StudyId, plan.Round, plan.Kind.ToString(), S.AcceptedOrder.Order(StringComparer.Ordinal).ToList(), reason, S.ClosedAt.Value)));
         await state.WriteStateAsync();
         _deadlineTimer?.Dispose();
@@ -292,6 +296,18 @@ public sealed class RoundGrain(
         await outbox.Flush(state);
         await WithdrawOutstandingTasks();
         await NotifyStudy();
+    }
+
+    private void Measure(RoundPlan plan, string outcome, int participants)
+    {
+        var seconds = (S.ClosedAt!.Value - S.StartedAt).TotalSeconds;
+        var tags = new TagList { { "kind", plan.Kind.ToString() }, { "outcome", outcome } };
+        CoordinatorTelemetry.RoundDuration.Record(seconds, tags);
+        CoordinatorTelemetry.RoundParticipants.Record(participants, tags);
+        using var span = CoordinatorTelemetry.Traces.StartActivity("fedrad.round", System.Diagnostics.ActivityKind.Internal, default(System.Diagnostics.ActivityContext), startTime: S.StartedAt);
+        span?.SetTag("fedrad.study", plan.StudyId).SetTag("fedrad.round", plan.Round).SetTag("fedrad.kind", plan.Kind.ToString())
+            .SetTag("fedrad.outcome", outcome).SetTag("fedrad.participants", participants).SetTag("fedrad.close_reason", S.CloseReason);
+        span?.SetEndTime(S.ClosedAt.Value.UtcDateTime);
     }
 
     /// <summary>Drops the wake-up reminder and tells the study (one-way: the study reads this round's view itself).</summary>
@@ -326,6 +342,7 @@ public sealed class RoundGrain(
     private async Task<SubmitResult> Reject(SiteUpdate update, SubmitOutcome outcome, string message)
     {
         S.Rejected++;
+        CoordinatorTelemetry.Rejections.Add(1, new TagList { { "outcome", outcome.ToString() } });
         log.LogWarning("Round {Key}: rejected result of {Site}: {Reason}", this.GetPrimaryKeyString(), update.SiteId, message);
         if (S.Plan is not null)
         {

@@ -1,5 +1,7 @@
 using FedRad.Coordinator.Events;
+using FedRad.Shared.Hosting;
 using FedRad.Coordinator.Grains;
+using FedRad.Coordinator.Observability;
 using FedRad.Coordinator.Services;
 using FedRad.Coordinator.Storage;
 using FedRad.Coordinator.Uploads;
@@ -15,6 +17,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Hosting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace FedRad.Coordinator.Hosting;
 
@@ -29,9 +34,26 @@ public static class CoordinatorHost
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(TimeProvider.System);
 
-        builder.WebHost.UseUrls(options.Urls);
-        // gRPC without TLS needs HTTP/2 with prior knowledge on the endpoint.
-        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            // gRPC without TLS needs HTTP/2 with prior knowledge; health checks and browsers use HTTP/1.1.
+            foreach (var url in Split(options.Urls)) KestrelUrls.Listen(k, url, HttpProtocols.Http2);
+            foreach (var url in Split(options.HttpUrls)) KestrelUrls.Listen(k, url, HttpProtocols.Http1);
+        });
+        builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo");
+        builder.Services.AddGrpcHealthChecks();
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("fedrad-coordinator", serviceInstanceId: options.InstanceName.Length > 0 ? options.InstanceName : null))
+            .WithTracing(t =>
+            {
+                t.AddSource(CoordinatorTelemetry.Name);
+                if (options.OtlpEndpoint.Length > 0) t.AddOtlpExporter(o => o.Endpoint = new Uri(options.OtlpEndpoint));
+            })
+            .WithMetrics(m =>
+            {
+                m.AddMeter(CoordinatorTelemetry.Name);
+                if (options.OtlpEndpoint.Length > 0) m.AddOtlpExporter(o => o.Endpoint = new Uri(options.OtlpEndpoint));
+            });
         builder.Services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = TransferLimits.MaxGrpcMessageBytes;
@@ -72,6 +94,8 @@ public static class CoordinatorHost
         var app = builder.Build();
         app.MapGrpcService<SiteGrpcService>();
         app.MapGrpcService<AdminGrpcService>();
+        app.MapGrpcHealthChecksService();
+        app.MapHealthChecks("/healthz");
         return app;
     }
 
@@ -107,7 +131,12 @@ public static class CoordinatorHost
         });
     }
 
-    /// <summary>The address Kestrel actually listens on (resolves port 0 after start).</summary>
-    public static string BoundAddress(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    /// <summary>The gRPC address Kestrel actually listens on (resolves port 0 after start).</summary>
+    public static string BoundAddress(WebApplication app) => BoundAddresses(app)[0];
+
+    /// <summary>Every bound address: the gRPC ones first, then the HTTP/1.1 ones.</summary>
+    public static IReadOnlyList<string> BoundAddresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+
+    private static string[] Split(string urls) => urls.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

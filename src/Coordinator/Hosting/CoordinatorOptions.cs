@@ -8,6 +8,12 @@ public sealed class CoordinatorOptions
     /// <summary>gRPC endpoint(s), HTTP/2 without TLS on a trusted network, e.g. "http://127.0.0.1:5000". Port 0 picks a free port.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5000";
 
+    /// <summary>HTTP/1.1 endpoint(s) for /healthz (and the dashboard); empty: none.</summary>
+    public string HttpUrls { get; set; } = "";
+
+    /// <summary>OTLP collector for traces and metrics (e.g. "http://127.0.0.1:4317"); empty: not exported.</summary>
+    public string OtlpEndpoint { get; set; } = "";
+
     /// <summary>Orleans silo-to-silo port and client gateway port (embedded mode: localhost clustering).</summary>
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;

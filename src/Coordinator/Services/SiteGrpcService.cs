@@ -2,6 +2,7 @@ using FedRad.Coordinator.Contracts.Grains;
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Coordinator.Grains;
 using FedRad.Coordinator.Hosting;
+using FedRad.Coordinator.Observability;
 using FedRad.Coordinator.Storage;
 using FedRad.Coordinator.Studies;
 using FedRad.Coordinator.Uploads;
@@ -79,8 +80,13 @@ public sealed class SiteGrpcService(
         if (data is null) throw Fail(StatusCode.NotFound, $"model '{request.ModelId}' not found");
         if (request.Offset < 0 || request.Offset > data.Length)
             throw Fail(StatusCode.OutOfRange, $"offset {request.Offset} is outside model '{request.ModelId}' of {data.Length} bytes");
+        using var span = CoordinatorTelemetry.Traces.StartActivity("fedrad.download");
+        span?.SetTag("fedrad.site", request.SiteId).SetTag("fedrad.model", request.ModelId).SetTag("fedrad.offset", request.Offset);
         foreach (var (offset, chunk) in Payload.Chunks(data, request.Offset))
+        {
             await responseStream.WriteAsync(new PayloadChunk { Offset = offset, Data = UnsafeByteOperations.UnsafeWrap(chunk), TotalBytes = data.Length }, context.CancellationToken);
+            CoordinatorTelemetry.BytesSent.Add(chunk.Length);
+        }
     }
 
     public override async Task<UploadResponse> UploadResult(IAsyncStreamReader<UploadMessage> requestStream, ServerCallContext context)
@@ -88,6 +94,8 @@ public sealed class SiteGrpcService(
         if (!await requestStream.MoveNext(context.CancellationToken) || requestStream.Current.BodyCase != UploadMessage.BodyOneofCase.Header)
             throw Fail(StatusCode.InvalidArgument, "an upload must start with its header");
         var header = requestStream.Current.Header;
+        using var span = CoordinatorTelemetry.Traces.StartActivity("fedrad.upload");
+        span?.SetTag("fedrad.site", header.SiteId).SetTag("fedrad.task", header.TaskId).SetTag("fedrad.kind", header.Kind.ToString()).SetTag("fedrad.bytes", header.TotalBytes);
         await RequireRegistered(header.SiteId);
         ValidateHeader(header);
 
@@ -115,6 +123,7 @@ public sealed class SiteGrpcService(
                 if (chunk.Offset + chunk.Data.Length > header.TotalBytes)
                     throw Fail(StatusCode.InvalidArgument, $"chunk at offset {chunk.Offset} of {chunk.Data.Length} bytes runs past the declared {header.TotalBytes} bytes");
                 chunk.Data.WriteTo(entry.Buffer);
+                CoordinatorTelemetry.BytesReceived.Add(chunk.Data.Length);
             }
             if (entry.Received < header.TotalBytes)
                 throw Fail(StatusCode.Aborted, $"upload incomplete: {entry.Received} of {header.TotalBytes} bytes received; resume from offset {entry.Received}");

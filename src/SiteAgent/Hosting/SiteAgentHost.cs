@@ -13,7 +13,9 @@ public static class SiteAgentHost
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
         if (logging is not null) logging(builder.Logging);
         builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton(new AgentStatus { SiteId = options.SiteId });
         builder.Services.AddHostedService<SiteAgentWorker>();
+        if (options.HealthUrls.Length > 0) builder.Services.AddHostedService<HealthEndpoint>();
         return builder.Build();
     }
 }

@@ -24,5 +24,11 @@ public sealed class SiteAgentOptions
     /// <summary>Longest wait between reconnection attempts.</summary>
     public double MaxBackoffSeconds { get; set; } = 10;
 
+    /// <summary>Local HTTP/1.1 address(es) of the agent's /healthz, e.g. "http://127.0.0.1:8081"; empty: none.</summary>
+    public string HealthUrls { get; set; } = "";
+
+    /// <summary>The agent reports itself unhealthy when the coordinator has not answered for this long.</summary>
+    public int HealthWindowSeconds { get; set; } = 60;
+
     public string CohortPath => Path.Combine(DataDirectory, CohortFile);
 }

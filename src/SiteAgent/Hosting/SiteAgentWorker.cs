@@ -15,7 +15,7 @@ namespace FedRad.SiteAgent.Hosting;
 /// The site agent's main loop: register, keep a heartbeat, hold the task stream open (reconnecting
 /// with backoff whenever it breaks) and run each task locally, uploading only its result.
 /// </summary>
-public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<SiteAgentWorker> log) : BackgroundService
+public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentStatus status, ILogger<SiteAgentWorker> log) : BackgroundService
 {
     public const string Version = "0.1.0";
     private static readonly string[] Capabilities = ["train.logreg", "evaluate.logreg", "statistics"];
@@ -92,6 +92,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
             // The site declines; nothing is sent, and the round closes at its deadline without this site.
             log.LogError("Task {Task} refused: {Reason}", task.TaskId, e.Message);
             _done.Add(task.TaskId);
+            status.TaskDone(refused: true);
             return;
         }
 
@@ -112,6 +113,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
             var response = await client.Upload(header, payload, ct);
             log.LogInformation("Task {Task}: {Outcome} ({Message})", task.TaskId, response.Outcome, response.Message);
             _done.Add(task.TaskId);
+            status.TaskDone(refused: header.Refused);
         }
         catch (RpcException e) when (!Backoff.IsTransient(e))
         {
@@ -144,9 +146,10 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
                 request.Capabilities.AddRange(Capabilities);
                 var response = await client.Site.RegisterAsync(request, cancellationToken: ct);
                 log.LogInformation("Registered as {Site} with {Url}", _o.SiteId, client.Url);
+                status.Contact(client.Url);
                 return Math.Max(1, response.HeartbeatIntervalSeconds);
             }
-            catch (RpcException e) when (Backoff.IsTransient(e))
+            catch (RpcException e) when (Backoff.IsTransient(e) && !ct.IsCancellationRequested)
             {
                 var wait = backoff.Next();
                 log.LogWarning("Coordinator {Url} not reachable ({Status}); retrying in {Wait:F1}s", client.Url, e.StatusCode, wait.TotalSeconds);
@@ -162,7 +165,11 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, ILogger<
         {
             await Delay(TimeSpan.FromSeconds(intervalSeconds), ct);
             if (ct.IsCancellationRequested) break;
-            try { await client.Site.HeartbeatAsync(new HeartbeatRequest { SiteId = _o.SiteId }, cancellationToken: ct); }
+            try
+            {
+                await client.Site.HeartbeatAsync(new HeartbeatRequest { SiteId = _o.SiteId }, cancellationToken: ct);
+                status.Contact(client.Url);
+            }
             catch (RpcException e) { log.LogDebug("Heartbeat failed: {Status}", e.StatusCode); }
         }
     }

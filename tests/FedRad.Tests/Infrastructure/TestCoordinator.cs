@@ -17,14 +17,17 @@ public sealed class TestCoordinator : IAsyncDisposable
     private readonly GrpcChannel _channel;
 
     public string Url { get; }
+    /// <summary>The HTTP/1.1 address (/healthz).</summary>
+    public string HttpUrl { get; }
     public string AuditLog { get; }
     public SiteService.SiteServiceClient Site { get; }
     public AdminService.AdminServiceClient Admin { get; }
 
-    private TestCoordinator(WebApplication app, string url, string auditLog)
+    private TestCoordinator(WebApplication app, string url, string httpUrl, string auditLog)
     {
         _app = app;
         Url = url;
+        HttpUrl = httpUrl;
         AuditLog = auditLog;
         _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
         {
@@ -42,6 +45,7 @@ public sealed class TestCoordinator : IAsyncDisposable
         var app = CoordinatorHost.Build(new CoordinatorOptions
         {
             Urls = "http://127.0.0.1:0",
+            HttpUrls = "http://127.0.0.1:0",
             SiloPort = FreePort(),
             GatewayPort = FreePort(),
             AuditLogPath = audit,
@@ -49,7 +53,8 @@ public sealed class TestCoordinator : IAsyncDisposable
             ServiceId = "test-" + Guid.NewGuid().ToString("N")[..8],
         }, logging => logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
-        return new TestCoordinator(app, CoordinatorHost.BoundAddress(app), audit);
+        var addresses = CoordinatorHost.BoundAddresses(app);
+        return new TestCoordinator(app, addresses[0], addresses[1], audit);
     }
 
     public async Task Register(params string[] sites)
