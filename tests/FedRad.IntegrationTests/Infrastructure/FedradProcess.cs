@@ -21,14 +21,22 @@ public sealed class FedradProcess : IAsyncDisposable
         _process = process;
     }
 
-    public static FedradProcess Start(string name, params string[] args)
+    public static FedradProcess Start(string name, params string[] args) => StartIn(null, name, args);
+
+    /// <summary>Starts the command inside a network namespace (<c>ip netns exec</c>), or in this one when null.</summary>
+    public static FedradProcess StartIn(string? netns, string name, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (netns is not null)
+        {
+            // ip execs the command in the namespace: the process started is dotnet itself.
+            foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) psi.ArgumentList.Add(a);
+        }
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fedrad.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_gcServer"] = "0";
