@@ -1,9 +1,14 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.RegularExpressions;
 using FedRad.Coordinator.Aggregation;
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Learning.Models;
 
 namespace FedRad.Coordinator.Studies;
+
+/// <summary>A problem with one field of a study definition (field as a study file names it, e.g. "training.learning_rate").</summary>
+public sealed record StudyProblem(string Field, string Message);
 
 /// <summary>Checks a study definition before anything runs; every message names the field.</summary>
 public static partial class StudyRules
@@ -13,31 +18,46 @@ public static partial class StudyRules
 
     public static void Validate(StudyDefinition d)
     {
-        var problems = new List<string>();
-        if (!IdPattern().IsMatch(d.StudyId)) problems.Add($"study_id '{d.StudyId}' must be 1-64 characters of letters, digits, '.', '_' or '-'");
-        if (!ModelCatalog.Names.Contains(d.Model)) problems.Add($"model '{d.Model}' is unknown (known: {string.Join(", ", ModelCatalog.Names)})");
-        if (d.FeatureNames.Count == 0) problems.Add("feature_names is empty");
+        var problems = Problems(d);
+        if (problems.Count > 0) throw new ArgumentException("invalid study definition: " + string.Join("; ", problems.Select(p => p.Message)));
+    }
+
+    /// <summary>Every problem of the definition, each with the field it belongs to.</summary>
+    public static IReadOnlyList<StudyProblem> Problems(StudyDefinition d)
+    {
+        var problems = new List<StudyProblem>();
+        void Add(string field, string message) => problems.Add(new StudyProblem(field, message));
+        if (!IdPattern().IsMatch(d.StudyId)) Add("study_id", $"study_id '{d.StudyId}' must be 1-64 characters of letters, digits, '.', '_' or '-'");
+        if (!ModelCatalog.Names.Contains(d.Model)) Add("model", $"model '{d.Model}' is unknown (known: {string.Join(", ", ModelCatalog.Names)}; deep models are not run by studies yet)");
+        if (d.FeatureNames.Count == 0) Add("feature_names", "feature_names is empty");
         var dup = d.FeatureNames.GroupBy(f => f).FirstOrDefault(g => g.Count() > 1);
-        if (dup is not null) problems.Add($"feature_names lists '{dup.Key}' twice");
-        if (d.FeatureNames.Any(string.IsNullOrWhiteSpace)) problems.Add("feature_names has an empty name");
-        if (string.IsNullOrWhiteSpace(d.LabelColumn)) problems.Add("label_column is empty");
-        if (d.Rounds is < 1 or > 10_000) problems.Add($"rounds must be 1..10000, got {d.Rounds}");
-        if (d.MinSites < 1) problems.Add($"min_sites must be at least 1, got {d.MinSites}");
-        if (d.SiteIds.Count > 0 && d.MinSites > d.SiteIds.Count) problems.Add($"min_sites {d.MinSites} exceeds the {d.SiteIds.Count} listed sites");
-        if (d.SiteIds.Any(s => !IdPattern().IsMatch(s))) problems.Add("site_ids contains an invalid site id");
-        if (d.RoundTimeoutSeconds is < 1 or > 7 * 24 * 3600) problems.Add($"round_timeout_seconds must be 1..604800, got {d.RoundTimeoutSeconds}");
+        if (dup is not null) Add("feature_names", $"feature_names lists '{dup.Key}' twice");
+        if (d.FeatureNames.Any(string.IsNullOrWhiteSpace)) Add("feature_names", "feature_names has an empty name");
+        if (string.IsNullOrWhiteSpace(d.LabelColumn)) Add("label_column", "label_column is empty");
+        if (d.Rounds is < 1 or > 10_000) Add("rounds", $"rounds must be 1..10000, got {d.Rounds}");
+        if (d.MinSites < 1) Add("min_sites", $"min_sites must be at least 1, got {d.MinSites}");
+        if (d.SiteIds.Count > 0 && d.MinSites > d.SiteIds.Count) Add("min_sites", $"min_sites {d.MinSites} exceeds the {d.SiteIds.Count} listed sites");
+        foreach (var s in d.SiteIds.Where(s => !IdPattern().IsMatch(s))) Add("site_ids", $"site_ids contains an invalid site id '{s}'");
+        var twice = d.SiteIds.GroupBy(s => s).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) Add("site_ids", $"site_ids lists '{twice.Key}' twice");
+        if (d.RoundTimeoutSeconds is < 1 or > 7 * 24 * 3600) Add("round_timeout_seconds", $"round_timeout_seconds must be 1..604800, got {d.RoundTimeoutSeconds}");
         try
         {
             var strategy = Strategies.Create(d.Strategy, StrategyOptions.FromParameters(d.StrategyParameters));
             if (d.SiteIds.Count > 0 && d.SiteIds.Count < strategy.MinimumUpdates)
-                problems.Add($"strategy '{d.Strategy}' needs at least {strategy.MinimumUpdates} sites per round, the study lists {d.SiteIds.Count}");
+                Add("strategy", $"strategy '{d.Strategy}' needs at least {strategy.MinimumUpdates} sites per round, the study lists {d.SiteIds.Count}");
         }
-        catch (ArgumentException e) { problems.Add(e.Message); }
+        catch (ArgumentException e) { Add(e.Message.Contains("parameter", StringComparison.Ordinal) ? "strategy_parameters" : "strategy", e.Message); }
         var t = d.Training;
-        if (t.LocalEpochs is < 1 or > 1000) problems.Add($"training.local_epochs must be 1..1000, got {t.LocalEpochs}");
-        if (!(t.LearningRate > 0 && t.LearningRate <= 10)) problems.Add($"training.learning_rate must be in (0, 10], got {t.LearningRate}");
-        if (!(t.L2 >= 0 && double.IsFinite(t.L2))) problems.Add($"training.l2 must be a finite value >= 0, got {t.L2}");
-        if (t.BatchSize < 0) problems.Add($"training.batch_size must be >= 0 (0 = full batch), got {t.BatchSize}");
-        if (problems.Count > 0) throw new ArgumentException("invalid study definition: " + string.Join("; ", problems));
+        if (t.LocalEpochs is < 1 or > 1000) Add("training.local_epochs", $"training.local_epochs must be 1..1000, got {t.LocalEpochs}");
+        if (!(t.LearningRate > 0 && t.LearningRate <= 10)) Add("training.learning_rate", $"training.learning_rate must be in (0, 10], got {t.LearningRate}");
+        if (!(t.L2 >= 0 && double.IsFinite(t.L2))) Add("training.l2", $"training.l2 must be a finite value >= 0, got {t.L2}");
+        if (t.BatchSize < 0) Add("training.batch_size", $"training.batch_size must be >= 0 (0 = full batch), got {t.BatchSize}");
+        if (d.DefinitionText.Length > 0 && d.DefinitionSha256 != Sha256(d.DefinitionText))
+            Add("definition", "the recorded SHA-256 does not match the definition's text");
+        return problems;
     }
+
+    /// <summary>SHA-256 of the text's UTF-8 bytes, lower-case hex: a study file's hash when the file is UTF-8.</summary>
+    public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }

@@ -1,0 +1,158 @@
+using FedRad.Protocol.V1;
+using FedRad.Reports;
+using FedRad.Statistics.Coordinator.Validation;
+using MathNet.Numerics.Distributions;
+using ReportStudyDefinition = FedRad.Reports.StudyDefinition;
+
+namespace FedRad.Cli.Reports;
+
+/// <summary>
+/// The validation report's data for a completed FedAvg study, from what the coordinator holds: the
+/// study definition and its hash, the evaluation round's per-site AUC, and the per-site histograms of
+/// predicted probabilities by class that the sites sent (docs/protocol.md). From the histograms come
+/// the cohort's positives, the ROC points and DeLong variances of the binned scores.
+/// </summary>
+public static class StudyValidation
+{
+    public static ValidationResults From(StudyStatus status, EvaluationDetail detail, DateTimeOffset now)
+    {
+        var id = status.Spec.StudyId;
+        if (status.State != StudyState.Completed)
+            throw new ReportInputException($"study '{id}' is {status.State.ToString().ToLowerInvariant()}: a report needs a completed study");
+        var study = new ReportStudyDefinition(status.Definition.TrimStart().StartsWith('{') ? "FedRad study definition (JSON)" : "FedRad study definition (YAML)", status.Definition);
+        if (study.Sha256 != status.DefinitionSha256)
+            throw new ReportInputException($"study '{id}': the definition's SHA-256 {study.Sha256} differs from the one recorded at creation ({status.DefinitionSha256})");
+
+        var bySite = detail.Sites.ToDictionary(s => s.SiteId);
+        var cohort = new List<SiteCohortRow>();
+        var sites = status.EnrolledSites.Count > 0 ? status.EnrolledSites.ToList() : detail.Sites.Select(s => s.SiteId).ToList();
+        foreach (var site in sites)
+            cohort.Add(bySite.TryGetValue(site, out var h)
+                ? new SiteCohortRow(site, true, (int)Total(h.Positives, h.Negatives), (int)h.Positives.Sum(), null)
+                : new SiteCohortRow(site, false, null, null, "did not answer the evaluation round"));
+
+        var pooledPos = Sum(detail.Sites.Select(s => s.Positives));
+        var pooledNeg = Sum(detail.Sites.Select(s => s.Negatives));
+        var pooled = BinnedAuc(pooledPos, pooledNeg) ?? throw new ReportInputException($"study '{id}': the pooled evaluation has patients of one class only, no AUC");
+        var perSite = new List<SiteMetric>();
+        var notes = new List<string>
+        {
+            "Pooled AUC: from the sum of the sites' histograms of predicted probabilities (100 bins of width 0.01); patients of both classes in one bin count as a tie (1/2). Per-site AUC: computed exactly at the site.",
+            "95% CIs: DeLong's variance of the binned scores (placement values per bin), pooled and per site; a per-site interval is centred on the site's exact AUC.",
+            "ROC curves: sensitivity and specificity at the bin edges of the predicted probability.",
+        };
+        foreach (var site in sites)
+        {
+            if (!bySite.TryGetValue(site, out var h)) { perSite.Add(new SiteMetric(site, null, "did not answer the evaluation round")); continue; }
+            var binned = BinnedAuc(h.Positives.ToArray(), h.Negatives.ToArray());
+            if (binned is null || !double.IsFinite(h.Auc)) { perSite.Add(new SiteMetric(site, null, "patients of one outcome class only: no AUC")); continue; }
+            var sd = Math.Sqrt(binned.Variance);
+            perSite.Add(new SiteMetric(site, new Metric(h.Auc, Ci(h.Auc, sd, 0.025), Ci(h.Auc, sd, 0.975)), null));
+        }
+
+        if (RecordsLeaveOneSiteOut(status.Definition))
+            notes.Add("The study definition asks for leave-one-site-out validation; FedAvg studies do not run it yet (recorded only, docs/operators.md).");
+        notes.Add("Calibration, coefficients with CIs and leave-one-site-out folds come from exact federated analyses (fedrad analysis run with \"validation\": true), not from a FedAvg study.");
+
+        var spec = status.Spec;
+        return new ValidationResults
+        {
+            Name = id,
+            Study = study,
+            Software = SoftwareVersion.Current(),
+            GeneratedAt = now,
+            Model = new ModelSummary("logistic", $"{spec.LabelColumn} (0/1)", spec.FeatureNames.ToList(), (int)(pooledPos.Sum() + pooledNeg.Sum()), (int)pooledPos.Sum(),
+                $"L2 {spec.Training.L2} in local training; {spec.Strategy}, {spec.Rounds} rounds; final model {status.FinalModelId}"),
+            Cohort = cohort,
+            Discrimination = new DiscriminationResults("AUC", "DeLong (binned scores)",
+                new Metric(pooled.Auc, Ci(pooled.Auc, Math.Sqrt(pooled.Variance), 0.025), Ci(pooled.Auc, Math.Sqrt(pooled.Variance), 0.975)),
+                perSite, Roc(pooledPos, pooledNeg), detail.Sites.ToDictionary(s => s.SiteId, s => Roc(s.Positives.ToArray(), s.Negatives.ToArray()))),
+            Notes = notes,
+        };
+    }
+
+    /// <summary>AUC of scores known only by bin (ties within a bin count 1/2) with DeLong's variance; null without both classes.</summary>
+    public static BinnedAucResult? BinnedAuc(double[] positives, double[] negatives)
+    {
+        double p = positives.Sum(), n = negatives.Sum();
+        if (p < 1 || n < 1) return null;
+        var bins = positives.Length;
+        // Placement of a positive in bin b: share of negatives below it (ties 1/2); of a negative: share of positives above it.
+        var v10 = new double[bins];
+        var v01 = new double[bins];
+        double below = 0;
+        for (var b = 0; b < bins; b++)
+        {
+            v10[b] = (below + 0.5 * negatives[b]) / n;
+            below += negatives[b];
+        }
+        double above = 0;
+        for (var b = bins - 1; b >= 0; b--)
+        {
+            v01[b] = (above + 0.5 * positives[b]) / p;
+            above += positives[b];
+        }
+        double auc = 0;
+        for (var b = 0; b < bins; b++) auc += positives[b] * v10[b];
+        auc /= p;
+        double s10 = 0, s01 = 0;
+        for (var b = 0; b < bins; b++)
+        {
+            s10 += positives[b] * (v10[b] - auc) * (v10[b] - auc);
+            s01 += negatives[b] * (v01[b] - auc) * (v01[b] - auc);
+        }
+        var variance = (p > 1 ? s10 / (p - 1) / p : double.NaN) + (n > 1 ? s01 / (n - 1) / n : double.NaN);
+        return new BinnedAucResult(auc, variance);
+    }
+
+    /// <summary>(sensitivity, specificity) calling positive every patient in bin b or above, at each bin's lower edge.</summary>
+    public static IReadOnlyList<RocPoint> Roc(double[] positives, double[] negatives)
+    {
+        double p = positives.Sum(), n = negatives.Sum();
+        if (p < 1 || n < 1) return [];
+        var bins = positives.Length;
+        var points = new List<RocPoint>();
+        double posAtOrAbove = p, negBelow = 0;
+        for (var b = 0; b <= bins; b++)
+        {
+            points.Add(new RocPoint((double)b / bins, posAtOrAbove / p, negBelow / n));
+            if (b == bins) break;
+            posAtOrAbove -= positives[b];
+            negBelow += negatives[b];
+        }
+        return points;
+    }
+
+    private static double? Ci(double auc, double sd, double q) => double.IsFinite(sd) ? Math.Clamp(Normal.InvCDF(auc, sd, q), 0, 1) : null;
+
+    private static double Total(IEnumerable<double> a, IEnumerable<double> b) => a.Sum() + b.Sum();
+
+    private static double[] Sum(IEnumerable<IEnumerable<double>> histograms)
+    {
+        double[]? total = null;
+        foreach (var h in histograms)
+        {
+            var a = h.ToArray();
+            total ??= new double[a.Length];
+            for (var i = 0; i < a.Length; i++) total[i] += a[i];
+        }
+        return total ?? [];
+    }
+
+    private static bool RecordsLeaveOneSiteOut(string definition)
+    {
+        try
+        {
+            var stream = new YamlDotNet.RepresentationModel.YamlStream();
+            stream.Load(new StringReader(definition));
+            return stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlDotNet.RepresentationModel.YamlMappingNode root
+                && root.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode("validation"), out var v)
+                && v is YamlDotNet.RepresentationModel.YamlMappingNode validation
+                && validation.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode("leave_one_site_out"), out var loso)
+                && loso is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "true" };
+        }
+        catch (YamlDotNet.Core.YamlException) { return false; }
+    }
+}
+
+public sealed record BinnedAucResult(double Auc, double Variance);
