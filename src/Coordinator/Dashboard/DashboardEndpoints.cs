@@ -28,7 +28,6 @@ public static class DashboardEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/dashboard", () => Results.Redirect("/dashboard/"));
         app.MapGet("/dashboard/{file?}", (string? file) => Page(file ?? "index.html"));
         app.MapGet("/dashboard/api/overview", async (HttpContext http, AdminAccess access, Orleans.IGrainFactory grains, IBlobStore blobs, TimeProvider clock) =>
         {

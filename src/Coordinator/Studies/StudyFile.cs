@@ -79,7 +79,14 @@ public static class StudyFile
     private static YamlNode? Load(string text)
     {
         var stream = new YamlStream();
-        stream.Load(new StringReader(text));
+        var parser = new Parser(new StringReader(text));
+        try { stream.Load(parser); }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet gives up this way at the end of a file that leaves a [ ], { } or quote open.
+            var at = parser.Current?.Start ?? Mark.Empty;
+            throw new YamlException(at, at, "the file ends inside an unclosed [ ], { } or quote that starts before here");
+        }
         if (stream.Documents.Count > 1) throw new ArgumentException("the file holds several YAML documents; a study is one");
         return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
     }

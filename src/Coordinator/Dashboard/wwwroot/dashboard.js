@@ -154,7 +154,7 @@ async function poll() {
   const t = token();
   if (t) headers.Authorization = `Bearer ${t}`;
   try {
-    const response = await fetch("api/overview", { headers, cache: "no-store" });
+    const response = await fetch("/dashboard/api/overview", { headers, cache: "no-store" });
     if (response.status === 401 || response.status === 403) {
       const body = await response.json().catch(() => ({}));
       document.getElementById("token-form").hidden = false;

@@ -1,0 +1,153 @@
+using System.Security.Cryptography;
+using System.Text;
+using FedRad.Coordinator.Studies;
+using FedRad.Protocol.V1;
+
+namespace FedRad.Tests.Admin;
+
+/// <summary>Study definition files: what is executed maps onto the engine's definition; every problem is named with its line and field.</summary>
+public sealed class StudyFileTests
+{
+    private const string Full = """
+        # Lung PFS, four hospitals
+        study_id: lung-pfs-2027
+        description: PET radiomics of NSCLC, 2-year progression
+        model: logreg
+        feature_names: [pt_suvmax, pt_mtv, pt_glcm_entropy]
+        label_column: pfs_2y
+        rounds: 12
+        site_ids: [hospital-a, hospital-b, hospital-c]
+        min_sites: 2
+        round_timeout_seconds: 900
+        strategy: fedprox
+        strategy_parameters: {proximal_mu: 0.05}
+        training: {local_epochs: 4, learning_rate: 0.05, l2: 0.002, batch_size: 16, seed: 11}
+        imaging:
+          preset: pet-suv-fbs0.25-3d
+          roi: GTV
+          roi_source: rtstruct
+        cohort:
+          inclusion:
+            - {column: stage, in: [III, IV]}
+            - {column: age, min: 18, max: 90}
+        harmonisation: {method: combat, batch_by: site, covariates: [age]}
+        feature_selection: {method: univariate_auc, max_features: 10}
+        privacy:
+          min_cohort: 10
+          secure_aggregation: true
+          differential_privacy: {epsilon: 3, delta: 1.0e-5, clip_norm: 1.5, noise: central}
+        validation: {pooled: true, per_site: true, leave_one_site_out: true}
+        """;
+
+    [Fact]
+    public void A_full_study_file_maps_its_executed_fields_and_records_the_text_with_the_hash_of_its_bytes()
+    {
+        var d = StudyFile.Parse(Full, "study.yaml", new Dictionary<string, string>());
+
+        Assert.Equal("lung-pfs-2027", d.StudyId);
+        Assert.Equal(["pt_suvmax", "pt_mtv", "pt_glcm_entropy"], d.FeatureNames);
+        Assert.Equal("pfs_2y", d.LabelColumn);
+        Assert.Equal(12, d.Rounds);
+        Assert.Equal(["hospital-a", "hospital-b", "hospital-c"], d.SiteIds);
+        Assert.Equal(2, d.MinSites);
+        Assert.Equal(900, d.RoundTimeoutSeconds);
+        Assert.Equal("fedprox", d.Strategy);
+        Assert.Equal(0.05, d.StrategyParameters["proximal_mu"]);
+        Assert.Equal(4, d.Training.LocalEpochs);
+        Assert.Equal(0.05, d.Training.LearningRate);
+        Assert.Equal(0.002, d.Training.L2);
+        Assert.Equal(16, d.Training.BatchSize);
+        Assert.Equal(11UL, d.Training.Seed);
+        Assert.True(d.Standardise);
+        Assert.Equal("GTV", d.Imaging!.Roi);
+        Assert.Equal(File.ReadAllText(Path.Combine(RepoRoot(), "configs", "pet-suv-fbs0.25-3d.yaml")), d.Imaging.SettingsYaml);
+        // Recorded verbatim; the hash is the file's: SHA-256 of its bytes.
+        Assert.Equal(Full, d.DefinitionText);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Full))), d.DefinitionSha256);
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once_with_its_line_and_field()
+    {
+        const string bad = """
+            study_id: bad study
+            model: svm
+            feature_names: [a, b, a]
+            rounds: 0
+            roundz: 3
+            training:
+              learning_rate: fast
+            site_ids: [x]
+            min_sites: 2
+            privacy:
+              differential_privacy: {epsilon: -1}
+            cohort:
+              inclusion:
+                - {column: age}
+            validation: {per_site: false}
+            """;
+        var e = Assert.Throws<StudyFileException>(() => StudyFile.Parse(bad, "bad.yaml", new Dictionary<string, string>()));
+        string At(int line, string field) => Assert.Single(e.Problems, p => p.Line == line && p.Field == field).ToString();
+
+        Assert.Contains("must be 1-64 characters", At(1, "study_id"));
+        Assert.Contains("model 'svm' is unknown", At(2, "model"));
+        Assert.Contains("lists 'a' twice", At(3, "feature_names"));
+        Assert.Contains("rounds must be 1..10000, got 0", At(4, "rounds"));
+        Assert.Contains("unknown field 'roundz'", At(5, "roundz"));
+        Assert.Contains("must be a number, got 'fast'", At(7, "training.learning_rate"));
+        Assert.Contains("min_sites 2 exceeds the 1 listed sites", At(9, "min_sites"));
+        Assert.Contains("epsilon must be > 0", At(11, "privacy.differential_privacy.epsilon"));
+        Assert.Contains("give a condition", At(14, "cohort.inclusion[0]"));
+        Assert.Contains("cannot be turned off", At(15, "validation.per_site"));
+        Assert.StartsWith("bad.yaml: invalid study definition (10 problems)", e.Message);
+        Assert.Contains("bad.yaml: line 7, field training.learning_rate: must be a number, got 'fast'", e.Message);
+    }
+
+    [Fact]
+    public void A_syntax_error_names_its_line()
+    {
+        var e = Assert.Throws<StudyFileException>(() => StudyFile.Parse("study_id: s\nfeature_names: [a, b\nrounds: 3\n", "broken.yaml", new Dictionary<string, string>()));
+        var p = Assert.Single(e.Problems);
+        Assert.Equal("(syntax)", p.Field);
+        Assert.InRange(p.Line, 2, 4);
+    }
+
+    [Fact]
+    public void Imaging_settings_come_from_the_file_next_to_the_study_or_a_preset_and_are_checked()
+    {
+        const string text = "study_id: img\nfeature_names: [f]\nimaging: {settings_file: missing.yaml, roi: GTV}\n";
+        var missing = Assert.Throws<StudyFileException>(() => StudyFile.Parse(text, "s.yaml", new Dictionary<string, string>()));
+        Assert.Contains("line 3, field imaging.settings_file: settings file 'missing.yaml' was not found", missing.Message);
+
+        var broken = Assert.Throws<StudyFileException>(() => StudyFile.Parse(text, "s.yaml", new Dictionary<string, string> { ["missing.yaml"] = "discretisation: 7\n" }));
+        Assert.Contains("field imaging.settings_file", broken.Message);
+
+        var preset = Assert.Throws<StudyFileException>(() => StudyFile.Parse("study_id: img\nfeature_names: [f]\nimaging: {preset: nope}\n", "s.yaml", new Dictionary<string, string>()));
+        Assert.Contains("unknown preset 'nope' (known: ct-hu-fbs25-3d,", preset.Message);
+
+        var threshold = Assert.Throws<StudyFileException>(() => StudyFile.Parse("study_id: img\nfeature_names: [f]\nimaging: {preset: pet-suv-fbs0.25-3d, roi_source: pet_threshold}\n", "s.yaml", new Dictionary<string, string>()));
+        Assert.Contains("pet_threshold (automatic PET delineation) is not run by the sites yet", threshold.Message);
+    }
+
+    [Fact]
+    public void A_study_created_from_a_spec_records_the_spec_as_json_which_reads_back_as_the_same_study()
+    {
+        var spec = new StudySpec { StudyId = "from-spec", Model = "logreg", LabelColumn = "y", Rounds = 3, MinSites = 2, RoundTimeoutSeconds = 30, Strategy = "fedavg" };
+        spec.FeatureNames.AddRange(["f1", "f2"]);
+        spec.SiteIds.AddRange(["a", "b"]);
+        var definition = StudyMapping.FromSpec(spec);
+        var text = StudyMapping.SpecText(StudyMapping.ToSpec(definition));
+
+        var read = StudyFile.Parse(text, "spec.json", new Dictionary<string, string>());
+        Assert.Equal(definition with { DefinitionText = text, DefinitionSha256 = read.DefinitionSha256, FeatureNames = read.FeatureNames, SiteIds = read.SiteIds, StrategyParameters = read.StrategyParameters }, read);
+        Assert.Equal(definition.FeatureNames, read.FeatureNames);
+        Assert.Equal(definition.SiteIds, read.SiteIds);
+    }
+
+    internal static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FedRad.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException("FedRad.sln not found above the test's folder");
+    }
+}
