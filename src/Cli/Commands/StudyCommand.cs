@@ -173,7 +173,8 @@ public static class StudyCommand
     public static void Print(StudyStatus s)
     {
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(s.Spec.StudyId)}[/]  {State(s.State)}  round {s.CurrentRound}/{s.Spec.Rounds}");
-        if (s.DefinitionSha256.Length > 0) AnsiConsole.MarkupLine($"[grey]definition SHA-256:[/] {s.DefinitionSha256}");
+        // Plain output: a hash is copied by people and scripts, and must not wrap.
+        if (s.DefinitionSha256.Length > 0) Console.WriteLine($"definition SHA-256: {s.DefinitionSha256}");
         if (s.EnrolledSites.Count > 0) AnsiConsole.MarkupLine($"[grey]sites:[/] {Markup.Escape(string.Join(", ", s.EnrolledSites))}");
         if (s.FailureReason.Length > 0) AnsiConsole.MarkupLine($"[red]{Markup.Escape(s.FailureReason)}[/]");
         var rounds = new Table().AddColumns("round", "kind", "state", "participants", "duration", "rejected", "loss", "closed because");

@@ -1,3 +1,4 @@
+using FedRad.Learning.Metrics;
 using FedRad.Protocol.V1;
 using FedRad.Reports;
 using FedRad.Statistics.Coordinator.Validation;
@@ -34,6 +35,8 @@ public static class StudyValidation
         var pooledPos = Sum(detail.Sites.Select(s => s.Positives));
         var pooledNeg = Sum(detail.Sites.Select(s => s.Negatives));
         var pooled = BinnedAuc(pooledPos, pooledNeg) ?? throw new ReportInputException($"study '{id}': the pooled evaluation has patients of one class only, no AUC");
+        // The value the coordinator computed (the study's status shows it), to the last bit.
+        var pooledAuc = new ScoreHistogram(pooledPos, pooledNeg).Auc();
         var perSite = new List<SiteMetric>();
         var notes = new List<string>
         {
@@ -65,7 +68,7 @@ public static class StudyValidation
                 $"L2 {spec.Training.L2} in local training; {spec.Strategy}, {spec.Rounds} rounds; final model {status.FinalModelId}"),
             Cohort = cohort,
             Discrimination = new DiscriminationResults("AUC", "DeLong (binned scores)",
-                new Metric(pooled.Auc, Ci(pooled.Auc, Math.Sqrt(pooled.Variance), 0.025), Ci(pooled.Auc, Math.Sqrt(pooled.Variance), 0.975)),
+                new Metric(pooledAuc, Ci(pooledAuc, Math.Sqrt(pooled.Variance), 0.025), Ci(pooledAuc, Math.Sqrt(pooled.Variance), 0.975)),
                 perSite, Roc(pooledPos, pooledNeg), detail.Sites.ToDictionary(s => s.SiteId, s => Roc(s.Positives.ToArray(), s.Negatives.ToArray()))),
             Notes = notes,
         };
