@@ -27,6 +27,8 @@ public interface IStudyGrain : IGrainWithStringKey
     Task<StudyView> Create(StudyDefinition definition);
     Task<StudyView> Start();
     [AlwaysInterleave] Task<StudyView> GetView();
+    /// <summary>Stops a created or running study: the open round's tasks are withdrawn and no round follows.</summary>
+    Task<StudyView> Cancel(string reason);
     /// <summary>
     /// A round grain's hint that it closed. One-way: the study then reads the round's view itself, so a
     /// round never waits on its study (no call cycle), and a lost hint is made good by the study's reminder.

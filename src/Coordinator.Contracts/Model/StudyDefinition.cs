@@ -21,6 +21,9 @@ public sealed record StudyDefinition
     [Id(11)] public bool Standardise { get; init; } = true;
     /// <summary>Tuning of the strategy (fraction_fit, proximal_mu, server_learning_rate, ...).</summary>
     [Id(12)] public IReadOnlyDictionary<string, double> StrategyParameters { get; init; } = new Dictionary<string, double>();
+    /// <summary>The definition as the operator wrote it (study file text, or the spec as JSON) and the SHA-256 of its UTF-8 bytes.</summary>
+    [Id(13)] public string DefinitionText { get; init; } = "";
+    [Id(14)] public string DefinitionSha256 { get; init; } = "";
 }
 
 /// <summary>Radiomics settings (YAML, identical for every site) and the ROI to extract features from.</summary>

@@ -1,6 +1,6 @@
 namespace FedRad.Coordinator.Contracts.Model;
 
-public enum StudyState { Created = 1, Running = 2, Completed = 3, Failed = 4 }
+public enum StudyState { Created = 1, Running = 2, Completed = 3, Failed = 4, Cancelled = 5 }
 
 [GenerateSerializer, Immutable, Alias("FedRad.StudyView")]
 public sealed record StudyView

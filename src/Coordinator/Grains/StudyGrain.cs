@@ -31,6 +31,8 @@ public sealed class StudyGrain(
         if (S.Definition is not null) throw new InvalidOperationException($"study '{this.GetPrimaryKeyString()}' already exists");
         if (definition.StudyId != this.GetPrimaryKeyString()) throw new ArgumentException("study_id does not match the grain key");
         StudyRules.Validate(definition);
+        // Listed first: a listed id whose creation failed is skipped when read; an unlisted study would be lost to the dashboard.
+        await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Add(definition.StudyId);
         S.Definition = definition;
         S.State = StudyState.Created;
         await state.WriteStateAsync();
@@ -63,6 +65,21 @@ public sealed class StudyGrain(
     }
 
     public Task<StudyView> GetView() => Task.FromResult(View());
+
+    public async Task<StudyView> Cancel(string reason)
+    {
+        var def = S.Definition ?? throw new KeyNotFoundException($"study '{this.GetPrimaryKeyString()}' does not exist");
+        if (S.State is not (StudyState.Created or StudyState.Running))
+            throw new InvalidOperationException($"study '{def.StudyId}' is {S.State.ToString().ToLowerInvariant()}; only a created or running study can be cancelled");
+        var open = S.State == StudyState.Running ? S.CurrentPlan : null;
+        await Finish(StudyState.Cancelled, reason);
+        // The open round runs out at its deadline and is then ignored; its sites need not work for it
+        // any longer. Task ids are the round grain's: "{study}/{round}/{site}".
+        if (open is not null)
+            foreach (var site in open.SelectedSites)
+                await GrainFactory.GetGrain<ISiteGrain>(site).RemoveTask($"{open.StudyId}/{open.Round}/{site}");
+        return View();
+    }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -145,7 +162,7 @@ public sealed class StudyGrain(
     private async Task Finish(StudyState final, string reason)
     {
         S.State = final;
-        if (final == StudyState.Failed) S.FailureReason = reason;
+        if (final != StudyState.Completed) S.FailureReason = reason;
         S.Outbox.Add(EventOutbox.Entry(new StudyCompleted(S.Definition!.StudyId, final.ToString(), Finite(S.Evaluation?.PooledAuc), reason, clock.GetUtcNow())));
         await state.WriteStateAsync();
         log.LogInformation("Study {Study} {State}: {Reason}", S.Definition.StudyId, final, reason);

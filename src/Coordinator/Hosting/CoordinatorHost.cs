@@ -91,9 +91,11 @@ public static class CoordinatorHost
                 throw new ArgumentException($"Coordinator:Messaging:Transport must be InMemory or RabbitMq, got '{options.Messaging.Transport}'");
         });
 
+        Security.AdminAccess.AddTo(builder);
         var app = builder.Build();
         app.MapGrpcService<SiteGrpcService>();
         app.MapGrpcService<AdminGrpcService>();
+        Dashboard.DashboardEndpoints.Map(app);
         app.MapGrpcHealthChecksService();
         app.MapHealthChecks("/healthz");
         return app;

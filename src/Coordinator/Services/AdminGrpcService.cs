@@ -2,27 +2,49 @@ using System.Text.Json;
 using FedRad.Coordinator.Contracts.Grains;
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Coordinator.Statistics;
+using FedRad.Coordinator.Security;
+using FedRad.Coordinator.Storage;
 using FedRad.Coordinator.Studies;
 using FedRad.Protocol.V1;
 using FedRad.Statistics.Analyses;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using StudyState = FedRad.Coordinator.Contracts.Model.StudyState;
 
 namespace FedRad.Coordinator.Services;
 
-/// <summary>Operator endpoint: create, start and watch studies; list sites. Thin over the grains.</summary>
-public sealed class AdminGrpcService(IGrainFactory grains, ILogger<AdminGrpcService> log) : AdminService.AdminServiceBase
+/// <summary>
+/// Operator endpoint: create (from a spec or a study file), start, cancel and watch studies; list
+/// sites, studies and models. Thin over the grains; who may call what is checked before
+/// (<see cref="Security.AdminAccessInterceptor"/>).
+/// </summary>
+public sealed class AdminGrpcService(IGrainFactory grains, IBlobStore blobs, TimeProvider clock, ILogger<AdminGrpcService> log) : AdminService.AdminServiceBase
 {
+    private readonly StudyQueries queries = new(grains, blobs);
+
     public override async Task<StudyStatus> CreateStudy(CreateStudyRequest request, ServerCallContext context)
     {
-        var spec = request.Spec ?? throw Fail(StatusCode.InvalidArgument, "spec is required");
-        var definition = StudyMapping.FromSpec(spec);
+        var definition = Definition(request);
         var study = grains.GetGrain<IStudyGrain>(definition.StudyId);
         try { await study.Create(definition); }
         catch (ArgumentException e) { throw Fail(StatusCode.InvalidArgument, e.Message); }
         catch (InvalidOperationException e) { throw Fail(StatusCode.AlreadyExists, e.Message); }
+        log.LogInformation("Study {Study} created, definition SHA-256 {Sha}", definition.StudyId, definition.DefinitionSha256);
         return await Status(definition.StudyId);
+    }
+
+    /// <summary>The definition from a study file (validated with lines and fields) or from a spec (recorded as JSON).</summary>
+    private StudyDefinition Definition(CreateStudyRequest request)
+    {
+        if (request.Definition.Length > 0)
+        {
+            if (request.Spec is not null) throw Fail(StatusCode.InvalidArgument, "give either a spec or a study definition file, not both");
+            try { return StudyFile.Parse(request.Definition, request.DefinitionName.Length > 0 ? request.DefinitionName : "study definition", request.Attachments); }
+            catch (StudyFileException e) { throw Fail(StatusCode.InvalidArgument, e.Message); }
+        }
+        var spec = request.Spec ?? throw Fail(StatusCode.InvalidArgument, "give a spec or a study definition file");
+        var definition = StudyMapping.FromSpec(spec);
+        var text = StudyMapping.SpecText(StudyMapping.ToSpec(definition));
+        return definition with { DefinitionText = text, DefinitionSha256 = StudyRules.Sha256(text) };
     }
 
     public override async Task<StudyStatus> StartStudy(StudyRef request, ServerCallContext context)
@@ -34,29 +56,48 @@ public sealed class AdminGrpcService(IGrainFactory grains, ILogger<AdminGrpcServ
         return await Status(request.StudyId);
     }
 
+    public override async Task<StudyStatus> CancelStudy(CancelStudyRequest request, ServerCallContext context)
+    {
+        RequireId(request.StudyId);
+        var reason = $"cancelled by {AdminAccessInterceptor.Caller(context)}" + (string.IsNullOrWhiteSpace(request.Reason) ? "" : $": {request.Reason.Trim()}");
+        try { await grains.GetGrain<IStudyGrain>(request.StudyId).Cancel(reason); }
+        catch (KeyNotFoundException e) { throw Fail(StatusCode.NotFound, e.Message); }
+        catch (InvalidOperationException e) { throw Fail(StatusCode.FailedPrecondition, e.Message); }
+        log.LogInformation("Study {Study} {Reason}", request.StudyId, reason);
+        return await Status(request.StudyId);
+    }
+
     public override Task<StudyStatus> GetStudy(StudyRef request, ServerCallContext context)
     {
         RequireId(request.StudyId);
         return Status(request.StudyId);
     }
 
-    public override async Task<ListSitesResponse> ListSites(ListSitesRequest request, ServerCallContext context)
+    public override async Task<ListStudiesResponse> ListStudies(ListStudiesRequest request, ServerCallContext context)
     {
-        var response = new ListSitesResponse();
-        foreach (var id in await grains.GetGrain<ISiteDirectoryGrain>(0).List())
-        {
-            var v = await grains.GetGrain<ISiteGrain>(id).GetView();
-            response.Sites.Add(new SiteInfo
-            {
-                SiteId = v.SiteId,
-                AgentVersion = v.AgentVersion,
-                Healthy = v.Healthy,
-                LastHeartbeatUnixMs = v.LastHeartbeat.ToUnixTimeMilliseconds(),
-                RegisteredUnixMs = v.RegisteredAt.ToUnixTimeMilliseconds(),
-            });
-        }
+        var response = new ListStudiesResponse();
+        response.Studies.AddRange(await queries.List());
         return response;
     }
+
+    public override async Task<ModelRegistry> GetModelRegistry(ModelRegistryRequest request, ServerCallContext context)
+    {
+        if (request.StudyId.Length > 0) RequireId(request.StudyId);
+        try { return await queries.Registry(request.StudyId); }
+        catch (KeyNotFoundException e) { throw Fail(StatusCode.NotFound, e.Message); }
+    }
+
+    public override async Task<EvaluationDetail> GetEvaluationDetail(StudyRef request, ServerCallContext context)
+    {
+        RequireId(request.StudyId);
+        try { return await queries.Evaluation(request.StudyId); }
+        catch (KeyNotFoundException e) { throw Fail(StatusCode.NotFound, e.Message); }
+        catch (InvalidOperationException e) { throw Fail(StatusCode.FailedPrecondition, e.Message); }
+    }
+
+    public override Task<Overview> GetOverview(OverviewRequest request, ServerCallContext context) => queries.Overview(clock);
+
+    public override Task<ListSitesResponse> ListSites(ListSitesRequest request, ServerCallContext context) => queries.Sites();
 
     public override async Task<AnalysisStatus> StartAnalysis(AnalysisSpec request, ServerCallContext context)
     {
@@ -94,6 +135,26 @@ public sealed class AdminGrpcService(IGrainFactory grains, ILogger<AdminGrpcServ
         catch (KeyNotFoundException e) { throw Fail(StatusCode.NotFound, e.Message); }
     }
 
+    public override async Task<SiteInfo> ApproveSite(SiteRef request, ServerCallContext context)
+    {
+        RequireSiteId(request.SiteId);
+        try { return StudyMapping.ToSiteInfo(await grains.GetGrain<ISiteGrain>(request.SiteId).Approve(by: AdminAccessInterceptor.Caller(context))); }
+        catch (KeyNotFoundException e) { throw Fail(StatusCode.NotFound, e.Message); }
+    }
+
+    public override async Task<SiteInfo> SuspendSite(SuspendSiteRequest request, ServerCallContext context)
+    {
+        RequireSiteId(request.SiteId);
+        if (string.IsNullOrWhiteSpace(request.Reason)) throw Fail(StatusCode.InvalidArgument, "give the reason for suspending the site");
+        try { return StudyMapping.ToSiteInfo(await grains.GetGrain<ISiteGrain>(request.SiteId).Suspend(request.Reason)); }
+        catch (KeyNotFoundException e) { throw Fail(StatusCode.NotFound, e.Message); }
+    }
+
+    private void RequireSiteId(string siteId)
+    {
+        if (!StudyRules.IdPattern().IsMatch(siteId)) throw Fail(StatusCode.InvalidArgument, $"site id '{siteId}' is not valid");
+    }
+
     private static string? Blank(string s) => string.IsNullOrEmpty(s) ? null : s;
 
     private static AnalysisStatus ToStatus(AnalysisView v)
@@ -112,14 +173,8 @@ public sealed class AdminGrpcService(IGrainFactory grains, ILogger<AdminGrpcServ
 
     private async Task<StudyStatus> Status(string studyId)
     {
-        StudyView view;
-        try { view = await grains.GetGrain<IStudyGrain>(studyId).GetView(); }
+        try { return await queries.Status(studyId); }
         catch (KeyNotFoundException e) { throw Fail(StatusCode.NotFound, e.Message); }
-        var rounds = view.Rounds.ToList();
-        if (view.State == StudyState.Running && rounds.All(r => r.Round != view.CurrentRound) &&
-            await grains.GetGrain<IRoundGrain>(IRoundGrain.Key(studyId, view.CurrentRound)).GetView() is { } open)
-            rounds.Add(open);
-        return StudyMapping.ToStatus(view, rounds);
     }
 
     private void RequireId(string studyId)

@@ -1,5 +1,6 @@
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Protocol.V1;
+using Google.Protobuf;
 using StudyState = FedRad.Coordinator.Contracts.Model.StudyState;
 
 namespace FedRad.Coordinator.Studies;
@@ -51,6 +52,17 @@ public static class StudyMapping
         return s;
     }
 
+    public static SiteInfo ToSiteInfo(SiteView v) => new()
+    {
+        SiteId = v.SiteId, AgentVersion = v.AgentVersion, Healthy = v.Healthy,
+        LastHeartbeatUnixMs = v.LastHeartbeat.ToUnixTimeMilliseconds(), RegisteredUnixMs = v.RegisteredAt.ToUnixTimeMilliseconds(),
+        Approval = v.Approval.ToString().ToLowerInvariant(), CertificateSerial = v.CertificateSerial, SuspensionReason = v.SuspensionReason,
+    };
+
+    /// <summary>The definition text of a study created from a spec rather than a file: the spec as JSON with the file's field names (itself a valid study file).</summary>
+    public static string SpecText(StudySpec spec) =>
+        new JsonFormatter(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true).WithFormatDefaultValues(true).WithIndentation()).Format(spec) + "\n";
+
     public static TaskKind ToTaskKind(WorkKind kind) => kind switch
     {
         WorkKind.Train => TaskKind.Train,
@@ -69,12 +81,16 @@ public static class StudyMapping
                 StudyState.Created => Protocol.V1.StudyState.Created,
                 StudyState.Running => Protocol.V1.StudyState.Running,
                 StudyState.Completed => Protocol.V1.StudyState.Completed,
+                StudyState.Cancelled => Protocol.V1.StudyState.Cancelled,
                 _ => Protocol.V1.StudyState.Failed,
             },
             CurrentRound = v.CurrentRound,
             FailureReason = v.FailureReason,
             FinalModelId = v.FinalModel?.Sha256 ?? "",
+            Definition = v.Definition.DefinitionText,
+            DefinitionSha256 = v.Definition.DefinitionSha256,
         };
+        status.EnrolledSites.AddRange(v.EnrolledSites);
         foreach (var r in rounds)
         {
             var rs = new RoundStatus
