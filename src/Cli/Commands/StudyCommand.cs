@@ -122,7 +122,7 @@ public static class StudyCommand
                 var line = JsonFormatter.Default.Format(status);
                 if (line != last) Console.WriteLine(line);
                 last = line;
-                if (Finished(status)) return 0;
+                if (Finished(status)) return status.State == StudyState.Completed ? 0 : 1;
                 await Task.Delay(500, ct);
                 status = await admin.GetStudyAsync(new StudyRef { StudyId = studyId }, cancellationToken: ct);
             }
