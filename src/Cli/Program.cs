@@ -10,6 +10,7 @@ root.Subcommands.Add(SiteCommand.Create());
 root.Subcommands.Add(StudyCommand.Create());
 root.Subcommands.Add(AnalysisCommand.Create());
 root.Subcommands.Add(AuditCommand.Create());
+root.Subcommands.Add(SitesCommand.Create());
 root.Subcommands.Add(TokenCommand.Create());
 root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(SimCommand.Create());

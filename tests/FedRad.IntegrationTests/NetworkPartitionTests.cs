@@ -2,6 +2,8 @@ using System.Text.Json;
 using FedRad.IntegrationTests.Infrastructure;
 using FedRad.Learning.Synthetic;
 using FedRad.Protocol.V1;
+using FedRad.Coordinator.Security;
+using Grpc.Core;
 using Grpc.Net.Client;
 
 namespace FedRad.IntegrationTests;
@@ -23,8 +25,12 @@ public sealed class NetworkPartitionTests
         var processes = new List<FedradProcess>();
         try
         {
+            // The operator's workstation is another host: admin calls carry a token.
+            var secret = Path.Combine(root, "admin.secret");
+            await File.WriteAllTextAsync(secret, AdminTokens.NewSecret());
+            var token = AdminTokens.FromSecretFile(secret).Issue(AdminRole.Operator, "netns-test", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddHours(1));
             var coordinator = FedradProcess.StartIn(coordNs, "coordinator", "coordinator", "--urls", $"http://{coordIp}:5000",
-                "--audit-log", audit, "--unhealthy-after", "3", "--service-id", "netns");
+                "--audit-log", audit, "--unhealthy-after", "3", "--service-id", "netns", "--auto-approve-sites", "--admin-secret-file", secret);
             processes.Add(coordinator);
             await coordinator.WaitForOutput("coordinator listening on", TimeSpan.FromSeconds(60));
             var url = $"http://{coordIp}:5000";
@@ -41,7 +47,12 @@ public sealed class NetworkPartitionTests
             }
 
             // The test itself reaches the coordinator through the bridge, like an operator's workstation.
-            using var channel = GrpcChannel.ForAddress(url);
+            using var channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions
+            {
+                Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure,
+                    CallCredentials.FromInterceptor((_, metadata) => { metadata.Add("authorization", $"Bearer {token}"); return Task.CompletedTask; })),
+                UnsafeUseInsecureChannelCallCredentials = true,
+            });
             var admin = new AdminService.AdminServiceClient(channel);
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while ((await admin.ListSitesAsync(new ListSitesRequest())).Sites.Count < 3)

@@ -22,8 +22,14 @@ public static class CoordinatorCommand
 
         var httpUrls = new Option<string>("--http-urls") { Description = "HTTP/1.1 address(es) for /healthz", DefaultValueFactory = _ => "" };
         var otlp = new Option<string>("--otlp-endpoint") { Description = "export traces and metrics to this OTLP collector", DefaultValueFactory = _ => "" };
+        var autoApprove = new Option<bool>("--auto-approve-sites") { Description = "approve new sites at once (development); otherwise an operator runs `fedrad sites approve`" };
+        var tlsCert = new Option<string>("--tls-cert") { Description = "coordinator certificate (PEM, fedrad pki issue-coordinator): serve gRPC over TLS and require site certificates", DefaultValueFactory = _ => "" };
+        var tlsKey = new Option<string>("--tls-key") { Description = "its private key (PEM)", DefaultValueFactory = _ => "" };
+        var ca = new Option<string>("--ca") { Description = "consortium CA certificate (PEM): only site certificates it issued are accepted", DefaultValueFactory = _ => "" };
+        var adminSecret = new Option<string>("--admin-secret-file") { Description = "secret of the admin tokens (fedrad token secret); without it the admin API answers this machine only", DefaultValueFactory = _ => "" };
+        var crl = new Option<string>("--crl") { Description = "the CA's revocation list (PEM), reloaded when it changes", DefaultValueFactory = _ => "" };
 
-        var command = new Command("coordinator", "Run the consortium coordinator") { urls, siloPort, gatewayPort, audit, blobs, rabbit, serviceId, redis, instance, unhealthy, httpUrls, otlp };
+        var command = new Command("coordinator", "Run the consortium coordinator") { urls, siloPort, gatewayPort, audit, blobs, rabbit, serviceId, redis, instance, unhealthy, httpUrls, otlp, autoApprove, tlsCert, tlsKey, ca, crl, adminSecret };
         command.SetAction(async (parse, ct) =>
         {
             var rabbitUri = parse.GetValue(rabbit);
@@ -32,6 +38,13 @@ public static class CoordinatorCommand
                 Urls = parse.GetValue(urls)!,
                 HttpUrls = parse.GetValue(httpUrls)!,
                 OtlpEndpoint = parse.GetValue(otlp)!,
+                AutoApproveSites = parse.GetValue(autoApprove),
+                AdminSecretFile = parse.GetValue(adminSecret)!,
+                Tls = new TlsOptions
+                {
+                    CertificatePath = parse.GetValue(tlsCert)!, KeyPath = parse.GetValue(tlsKey)!,
+                    CaCertificatePath = parse.GetValue(ca)!, CrlPath = parse.GetValue(crl)!,
+                },
                 SiloPort = parse.GetValue(siloPort),
                 GatewayPort = parse.GetValue(gatewayPort),
                 AuditLogPath = parse.GetValue(audit)!,

@@ -16,7 +16,11 @@ public static class SiteCommand
 
         var health = new Option<string>("--health-urls") { Description = "local HTTP address(es) for the agent's /healthz, e.g. http://127.0.0.1:8081", DefaultValueFactory = _ => "" };
 
-        var command = new Command("site", "Run a site agent") { coordinator, siteId, data, minCohort, health };
+        var cert = new Option<string>("--cert") { Description = "this site's certificate (PEM, fedrad pki issue-site): connect with mutual TLS", DefaultValueFactory = _ => "" };
+        var key = new Option<string>("--key") { Description = "its private key (PEM, mode 0600)", DefaultValueFactory = _ => "" };
+        var ca = new Option<string>("--ca") { Description = "the consortium CA certificate (PEM)", DefaultValueFactory = _ => "" };
+
+        var command = new Command("site", "Run a site agent") { coordinator, siteId, data, minCohort, health, cert, key, ca };
         command.SetAction(async (parse, ct) =>
         {
             var host = SiteAgentHost.Build(new SiteAgentOptions
@@ -26,6 +30,9 @@ public static class SiteCommand
                 DataDirectory = parse.GetValue(data)!,
                 MinCohortSize = parse.GetValue(minCohort),
                 HealthUrls = parse.GetValue(health)!,
+                CertificatePath = parse.GetValue(cert)!,
+                KeyPath = parse.GetValue(key)!,
+                CaCertificatePath = parse.GetValue(ca)!,
             });
             await host.RunAsync(ct);
             return 0;

@@ -46,6 +46,7 @@ public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromIm
             GatewayPort = FreePort.Next(),
             AuditLogPath = auditPath,
             ServiceId = "fedrad-demo",
+            AutoApproveSites = true, // the demo's own synthetic hospitals
         }, Logging);
         await coordinator.StartAsync(ct);
         var url = CoordinatorHost.BoundAddress(coordinator);

@@ -6,6 +6,10 @@ namespace FedRad.Coordinator.Contracts.Events;
 
 public sealed record SiteRegistered(string SiteId, string AgentVersion, DateTimeOffset At);
 
+public sealed record SiteApproved(string SiteId, string By, DateTimeOffset At);
+
+public sealed record SiteSuspended(string SiteId, string Reason, DateTimeOffset At);
+
 public sealed record SiteUnhealthy(string SiteId, DateTimeOffset LastHeartbeat, DateTimeOffset At);
 
 public sealed record SiteHealthy(string SiteId, DateTimeOffset At);

@@ -6,7 +6,11 @@ namespace FedRad.Coordinator.Contracts.Grains;
 /// <summary>One hospital site: registration, liveness and the tasks waiting for it. Key: site id.</summary>
 public interface ISiteGrain : IGrainWithStringKey
 {
-    Task<SiteView> Register(string agentVersion, IReadOnlyList<string> capabilities);
+    /// <param name="certificateSerial">Serial of the client certificate the site proved (mutual TLS); empty without TLS.</param>
+    /// <param name="autoApprove">Approve a new site at once (embedded and development setups); otherwise it waits for an operator.</param>
+    Task<SiteView> Register(string agentVersion, IReadOnlyList<string> capabilities, string certificateSerial, bool autoApprove);
+    Task<SiteView> Approve(string by);
+    Task<SiteView> Suspend(string reason);
     Task Heartbeat();
     [AlwaysInterleave] Task<SiteView> GetView();
     Task AssignTask(SiteTaskInfo task);

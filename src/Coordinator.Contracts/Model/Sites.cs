@@ -26,4 +26,10 @@ public sealed record SiteView
     [Id(4)] public DateTimeOffset RegisteredAt { get; init; }
     [Id(5)] public DateTimeOffset LastHeartbeat { get; init; }
     [Id(6)] public bool Healthy { get; init; }
+    [Id(7)] public SiteApproval Approval { get; init; }
+    [Id(8)] public string CertificateSerial { get; init; } = "";
+    [Id(9)] public string SuspensionReason { get; init; } = "";
 }
+
+/// <summary>Where a site stands in the consortium: only approved sites receive tasks and may answer them.</summary>
+public enum SiteApproval { Pending = 0, Approved = 1, Suspended = 2 }

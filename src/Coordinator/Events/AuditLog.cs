@@ -119,11 +119,13 @@ public static class AuditChain
 
 /// <summary>Consumes every lifecycle event from the bus and writes it to the audit log.</summary>
 public sealed class AuditConsumer(AuditLogWriter audit) :
-    IConsumer<SiteRegistered>, IConsumer<SiteUnhealthy>, IConsumer<SiteHealthy>, IConsumer<RoundStarted>,
+    IConsumer<SiteRegistered>, IConsumer<SiteApproved>, IConsumer<SiteSuspended>, IConsumer<SiteUnhealthy>, IConsumer<SiteHealthy>, IConsumer<RoundStarted>,
     IConsumer<UpdateReceived>, IConsumer<UpdateRejected>, IConsumer<RoundCompleted>, IConsumer<RoundFailed>,
     IConsumer<StudyCompleted>, IConsumer<AnalysisCompleted>
 {
     public Task Consume(ConsumeContext<SiteRegistered> c) => Write(c, c.Message.At);
+    public Task Consume(ConsumeContext<SiteApproved> c) => Write(c, c.Message.At);
+    public Task Consume(ConsumeContext<SiteSuspended> c) => Write(c, c.Message.At);
     public Task Consume(ConsumeContext<SiteUnhealthy> c) => Write(c, c.Message.At);
     public Task Consume(ConsumeContext<SiteHealthy> c) => Write(c, c.Message.At);
     public Task Consume(ConsumeContext<RoundStarted> c) => Write(c, c.Message.At);

@@ -38,6 +38,8 @@ public sealed class RoundGrain(
     private EvaluationAggregator? _evaluation;
     private StandardisationAggregator? _standardisation;
     private IGrainTimer? _deadlineTimer;
+    private IGrainTimer? _keeper;
+    private static readonly TimeSpan KeeperPeriod = TimeSpan.FromSeconds(5);
 
     public async Task Open(RoundPlan plan)
     {
@@ -48,7 +50,9 @@ public sealed class RoundGrain(
         S.Outbox.Add(EventOutbox.Entry(new RoundStarted(plan.StudyId, plan.Round, plan.Kind.ToString(), plan.SelectedSites, plan.Deadline, S.StartedAt)));
         await state.WriteStateAsync();
         await ArmDeadline();
-        await AssignOutstandingTasks();
+        StartKeeper();
+        try { await AssignOutstandingTasks(); }
+        catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning("Round {Key}: handing out tasks failed, the keeper retries: {Error}", this.GetPrimaryKeyString(), e.Message); }
         log.LogInformation("Round {Study}/{Round} ({Kind}) opened for {Sites}, deadline {Deadline:O}", plan.StudyId, plan.Round, plan.Kind, string.Join(", ", plan.SelectedSites), plan.Deadline);
         await outbox.Flush(state);
     }
@@ -124,6 +128,7 @@ public sealed class RoundGrain(
         if (S.State == RoundState.Open)
         {
             ArmTimer();
+            StartKeeper();
             await AssignOutstandingTasks();
         }
     }
@@ -276,6 +281,7 @@ public sealed class RoundGrain(
         S.Outbox.Add(EventOutbox.Entry(new RoundCompleted(plan.StudyId, plan.Round, plan.Kind.ToString(), view.Participants, double.IsFinite(view.Loss) ? view.Loss : null, reason, S.ClosedAt.Value)));
         await state.WriteStateAsync();
         _deadlineTimer?.Dispose();
+        _keeper?.Dispose();
         log.LogInformation("Round {Study}/{Round} completed: {Reason}; loss {Loss:F4}", plan.StudyId, plan.Round, reason, view.Loss);
         await outbox.Flush(state);
         await WithdrawOutstandingTasks();
@@ -292,6 +298,7 @@ public sealed class RoundGrain(
         S.Outbox.Add(EventOutbox.Entry(new RoundFailed(plan.StudyId, plan.Round, plan.Kind.ToString(), S.AcceptedOrder.Order(StringComparer.Ordinal).ToList(), reason, S.ClosedAt.Value)));
         await state.WriteStateAsync();
         _deadlineTimer?.Dispose();
+        _keeper?.Dispose();
         log.LogWarning("Round {Study}/{Round} failed: {Reason}", plan.StudyId, plan.Round, reason);
         await outbox.Flush(state);
         await WithdrawOutstandingTasks();
@@ -315,6 +322,20 @@ public sealed class RoundGrain(
     {
         await UnregisterDeadlineReminder();
         await GrainFactory.GetGrain<IStudyGrain>(S.Plan!.StudyId).RoundClosed(S.Plan.Round);
+    }
+
+    /// <summary>
+    /// While the round is open, hands its tasks out again every few seconds (a no-op for a site that
+    /// has it): a site grain lost with a dead silo before it saved the task gets it back this way.
+    /// </summary>
+    private void StartKeeper()
+    {
+        _keeper ??= this.RegisterGrainTimer(async _ =>
+        {
+            if (S.State != RoundState.Open) { _keeper?.Dispose(); return; }
+            try { await AssignOutstandingTasks(); }
+            catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning("Round {Key}: handing out tasks failed, will retry: {Error}", this.GetPrimaryKeyString(), e.Message); }
+        }, new GrainTimerCreationOptions(KeeperPeriod, KeeperPeriod) { KeepAlive = true });
     }
 
     private async Task AssignOutstandingTasks()

@@ -21,18 +21,48 @@ public sealed class SiteGrain(
 
     private TimeSpan UnhealthyAfter => TimeSpan.FromSeconds(options.Value.UnhealthyAfterSeconds);
 
-    public async Task<SiteView> Register(string agentVersion, IReadOnlyList<string> capabilities)
+    public async Task<SiteView> Register(string agentVersion, IReadOnlyList<string> capabilities, string certificateSerial, bool autoApprove)
     {
         var now = clock.GetUtcNow();
         var first = !state.State.Registered;
         state.State.Registered = true;
         state.State.AgentVersion = agentVersion;
         state.State.Capabilities = capabilities.ToList();
-        if (first) state.State.RegisteredAt = now;
+        state.State.CertificateSerial = certificateSerial;
+        if (first)
+        {
+            state.State.RegisteredAt = now;
+            state.State.Approval = autoApprove ? SiteApproval.Approved : SiteApproval.Pending;
+        }
         state.State.Outbox.Add(EventOutbox.Entry(new SiteRegistered(this.GetPrimaryKeyString(), agentVersion, now)));
         await state.WriteStateAsync();
         if (first) await GrainFactory.GetGrain<ISiteDirectoryGrain>(0).Add(this.GetPrimaryKeyString());
         await Heartbeat();
+        await outbox.Flush(state);
+        return View();
+    }
+
+    public async Task<SiteView> Approve(string by)
+    {
+        if (!state.State.Registered) throw new KeyNotFoundException($"site '{this.GetPrimaryKeyString()}' has not registered");
+        if (state.State.Approval != SiteApproval.Approved)
+        {
+            state.State.Approval = SiteApproval.Approved;
+            state.State.SuspensionReason = "";
+            state.State.Outbox.Add(EventOutbox.Entry(new SiteApproved(this.GetPrimaryKeyString(), by, clock.GetUtcNow())));
+            await state.WriteStateAsync();
+            await outbox.Flush(state);
+        }
+        return View();
+    }
+
+    public async Task<SiteView> Suspend(string reason)
+    {
+        if (!state.State.Registered) throw new KeyNotFoundException($"site '{this.GetPrimaryKeyString()}' has not registered");
+        state.State.Approval = SiteApproval.Suspended;
+        state.State.SuspensionReason = reason;
+        state.State.Outbox.Add(EventOutbox.Entry(new SiteSuspended(this.GetPrimaryKeyString(), reason, clock.GetUtcNow())));
+        await state.WriteStateAsync();
         await outbox.Flush(state);
         return View();
     }
@@ -83,6 +113,7 @@ public sealed class SiteGrain(
 
     public async Task AssignTask(SiteTaskInfo task)
     {
+        if (state.State.PendingTasks.TryGetValue(task.TaskId, out var known) && known == task) return;
         state.State.PendingTasks[task.TaskId] = task;
         await state.WriteStateAsync();
     }
@@ -92,8 +123,9 @@ public sealed class SiteGrain(
         if (state.State.PendingTasks.Remove(taskId)) await state.WriteStateAsync();
     }
 
+    /// <summary>Only an approved site is handed tasks; a pending or suspended one keeps them waiting.</summary>
     public Task<IReadOnlyList<SiteTaskInfo>> GetPendingTasks() =>
-        Task.FromResult<IReadOnlyList<SiteTaskInfo>>(state.State.PendingTasks.Values.OrderBy(t => t.Round).ToList());
+        Task.FromResult<IReadOnlyList<SiteTaskInfo>>(state.State.Approval != SiteApproval.Approved ? [] : state.State.PendingTasks.Values.OrderBy(t => t.Round).ToList());
 
     private SiteView View() => new()
     {
@@ -104,6 +136,9 @@ public sealed class SiteGrain(
         RegisteredAt = state.State.RegisteredAt,
         LastHeartbeat = _lastHeartbeat,
         Healthy = state.State.Registered && clock.GetUtcNow() - _lastHeartbeat <= UnhealthyAfter,
+        Approval = state.State.Approval,
+        CertificateSerial = state.State.CertificateSerial,
+        SuspensionReason = state.State.SuspensionReason,
     };
 }
 

@@ -45,10 +45,14 @@ public sealed class StudyGrain(
         var def = S.Definition ?? throw new KeyNotFoundException($"study '{this.GetPrimaryKeyString()}' does not exist");
         if (S.State != StudyState.Created) throw new InvalidOperationException($"study '{def.StudyId}' is {S.State.ToString().ToLowerInvariant()}; only a created study can be started");
 
-        var sites = def.SiteIds.Count > 0 ? def.SiteIds : await GrainFactory.GetGrain<ISiteDirectoryGrain>(0).List();
+        var sites = def.SiteIds.Count > 0 ? def.SiteIds : await ApprovedSites();
         foreach (var site in sites)
-            if (!(await GrainFactory.GetGrain<ISiteGrain>(site).GetView()).Registered)
-                throw new InvalidOperationException($"site '{site}' is not registered");
+        {
+            var view = await GrainFactory.GetGrain<ISiteGrain>(site).GetView();
+            if (!view.Registered) throw new InvalidOperationException($"site '{site}' is not registered");
+            if (view.Approval != SiteApproval.Approved)
+                throw new InvalidOperationException($"site '{site}' is {view.Approval.ToString().ToLowerInvariant()}: an operator must approve it first (fedrad sites approve {site})");
+        }
         if (sites.Count < def.MinSites)
             throw new InvalidOperationException($"study needs at least {def.MinSites} sites but {sites.Count} are registered");
 
@@ -79,6 +83,15 @@ public sealed class StudyGrain(
             foreach (var site in open.SelectedSites)
                 await GrainFactory.GetGrain<ISiteGrain>(site).RemoveTask($"{open.StudyId}/{open.Round}/{site}");
         return View();
+    }
+
+    /// <summary>Without an explicit site list, a study enrols every approved site.</summary>
+    private async Task<IReadOnlyList<string>> ApprovedSites()
+    {
+        var approved = new List<string>();
+        foreach (var id in await GrainFactory.GetGrain<ISiteDirectoryGrain>(0).List())
+            if ((await GrainFactory.GetGrain<ISiteGrain>(id).GetView()).Approval == SiteApproval.Approved) approved.Add(id);
+        return approved;
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)

@@ -37,7 +37,8 @@ public static class CoordinatorHost
         builder.WebHost.ConfigureKestrel(k =>
         {
             // gRPC without TLS needs HTTP/2 with prior knowledge; health checks and browsers use HTTP/1.1.
-            foreach (var url in Split(options.Urls)) KestrelUrls.Listen(k, url, HttpProtocols.Http2);
+            foreach (var url in Split(options.Urls))
+                KestrelUrls.Listen(k, url, HttpProtocols.Http2, options.Tls.Enabled ? Https(options.Tls, k) : null);
             foreach (var url in Split(options.HttpUrls)) KestrelUrls.Listen(k, url, HttpProtocols.Http1);
         });
         builder.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("silo");
@@ -66,6 +67,7 @@ public static class CoordinatorHost
             ? new InMemoryBlobStore()
             : new FileSystemBlobStore(options.BlobDirectory));
         builder.Services.AddSingleton<UploadStaging>();
+        builder.Services.AddSingleton<SiteAuthentication>();
         builder.Services.AddSingleton<EventOutbox>();
         builder.Services.AddSingleton(new AuditLogWriter(options.AuditLogPath));
 
@@ -91,7 +93,7 @@ public static class CoordinatorHost
                 throw new ArgumentException($"Coordinator:Messaging:Transport must be InMemory or RabbitMq, got '{options.Messaging.Transport}'");
         });
 
-        Security.AdminAccess.AddTo(builder);
+        Security.AdminAccess.AddTo(builder, options.AdminSecretFile);
         var app = builder.Build();
         app.MapGrpcService<SiteGrpcService>();
         app.MapGrpcService<AdminGrpcService>();
@@ -100,6 +102,19 @@ public static class CoordinatorHost
         app.MapHealthChecks("/healthz");
         return app;
     }
+
+    /// <summary>
+    /// TLS with optional client certificates: sites must present one (checked on every call by
+    /// <see cref="SiteAuthentication"/>); operators' tools may connect without one.
+    /// </summary>
+    private static Action<Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions> Https(TlsOptions tls, Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel) => https =>
+    {
+        https.ServerCertificate = FedRad.Privacy.Pki.PemFiles.ReadCertificateWithKey(tls.CertificatePath, tls.KeyPath);
+        https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+        https.CheckCertificateRevocation = false; // the consortium's own CRL is checked instead
+        https.ClientCertificateValidation = (certificate, _, _) =>
+            kestrel.ApplicationServices.GetRequiredService<SiteAuthentication>().AcceptHandshake(certificate);
+    };
 
     private static void ConfigureSilo(ISiloBuilder silo, CoordinatorOptions options)
     {

@@ -38,6 +38,21 @@ public sealed class CoordinatorOptions
     /// <summary>A site whose last heartbeat is older than this is reported unhealthy.</summary>
     public int UnhealthyAfterSeconds { get; set; } = 20;
 
+    /// <summary>
+    /// Approve newly registered sites at once. Off in production: a new site waits until an operator
+    /// runs `fedrad sites approve`. On for the embedded demo and development setups.
+    /// </summary>
+    public bool AutoApproveSites { get; set; }
+
+    /// <summary>
+    /// Secret of the admin tokens (`fedrad token secret`); empty: the FEDRAD_ADMIN_SECRET_FILE variable, or
+    /// none, and then the admin API answers callers on this machine only.
+    /// </summary>
+    public string AdminSecretFile { get; set; } = "";
+
+    /// <summary>Mutual TLS for the gRPC endpoint; empty paths: plain HTTP/2 on a trusted network.</summary>
+    public TlsOptions Tls { get; set; } = new();
+
     /// <summary>Largest payload (serialized tensors) a site may upload.</summary>
     public long MaxPayloadBytes { get; set; } = Shared.Transfer.TransferLimits.DefaultMaxPayloadBytes;
 }
@@ -63,7 +78,22 @@ public sealed class ClusterOptions
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
     /// <summary>How long an unresponsive silo has before the others declare it dead and take over its grains.</summary>
-    public int FailureDetectionSeconds { get; set; } = 6;
+    public int FailureDetectionSeconds { get; set; } = 9;
 
     public bool IsRedis => Mode.Equals("Redis", StringComparison.OrdinalIgnoreCase);
+}
+
+public sealed class TlsOptions
+{
+    /// <summary>The coordinator's certificate and key (PEM, from `fedrad pki issue-coordinator`).</summary>
+    public string CertificatePath { get; set; } = "";
+    public string KeyPath { get; set; } = "";
+
+    /// <summary>The consortium CA certificate: only site certificates it issued are accepted.</summary>
+    public string CaCertificatePath { get; set; } = "";
+
+    /// <summary>The CA's revocation list (PEM); reloaded when the file changes, without a restart.</summary>
+    public string CrlPath { get; set; } = "";
+
+    public bool Enabled => CertificatePath.Length > 0;
 }

@@ -68,9 +68,9 @@ public sealed class AdminAccess(AdminTokens? tokens, TimeProvider clock)
     }
 
     /// <summary>Registers the access check (gRPC interceptor on AdminService). Throws <see cref="ArgumentException"/> for an unusable secret file.</summary>
-    public static void AddTo(WebApplicationBuilder builder)
+    public static void AddTo(WebApplicationBuilder builder, string secretFile = "")
     {
-        var file = builder.Configuration[SecretFileVariable];
+        var file = secretFile.Length > 0 ? secretFile : builder.Configuration[SecretFileVariable];
         var tokens = string.IsNullOrEmpty(file) ? null : AdminTokens.FromSecretFile(file);
         builder.Services.AddSingleton(sp => new AdminAccess(tokens, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddGrpc().AddServiceOptions<AdminGrpcService>(o => o.Interceptors.Add<AdminAccessInterceptor>());

@@ -24,6 +24,7 @@ public sealed class SiteGrpcService(
     IGrainFactory grains,
     IBlobStore blobs,
     UploadStaging staging,
+    SiteAuthentication authentication,
     IOptions<CoordinatorOptions> options,
     ILogger<SiteGrpcService> log) : SiteService.SiteServiceBase
 {
@@ -33,8 +34,9 @@ public sealed class SiteGrpcService(
     {
         if (!StudyRules.IdPattern().IsMatch(request.SiteId))
             throw Fail(StatusCode.InvalidArgument, $"site id '{request.SiteId}' must be 1-64 characters of letters, digits, '.', '_' or '-'");
-        await grains.GetGrain<ISiteGrain>(request.SiteId).Register(request.AgentVersion, request.Capabilities.ToList());
-        log.LogInformation("Site {Site} registered (agent {Version})", request.SiteId, request.AgentVersion);
+        var serial = authentication.Authenticate(context, request.SiteId);
+        var view = await grains.GetGrain<ISiteGrain>(request.SiteId).Register(request.AgentVersion, request.Capabilities.ToList(), serial, options.Value.AutoApproveSites);
+        log.LogInformation("Site {Site} registered (agent {Version}, {Approval})", request.SiteId, request.AgentVersion, view.Approval);
         return new RegisterResponse
         {
             SiteId = request.SiteId,
@@ -46,14 +48,14 @@ public sealed class SiteGrpcService(
 
     public override async Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context)
     {
-        var site = await RequireRegistered(request.SiteId);
+        var site = await RequireRegistered(request.SiteId, context, requireApproval: false);
         await site.Heartbeat();
         return new HeartbeatResponse { ServerTimeUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() };
     }
 
     public override async Task ReceiveTasks(ReceiveTasksRequest request, IServerStreamWriter<SiteTask> responseStream, ServerCallContext context)
     {
-        var site = await RequireRegistered(request.SiteId);
+        var site = await RequireRegistered(request.SiteId, context, requireApproval: false);
         // Tasks sent on this stream; a task that disappears (answered or withdrawn) may not come back,
         // but after a reconnection every pending task is sent again.
         var sent = new HashSet<string>();
@@ -69,7 +71,7 @@ public sealed class SiteGrpcService(
 
     public override async Task DownloadModel(DownloadModelRequest request, IServerStreamWriter<PayloadChunk> responseStream, ServerCallContext context)
     {
-        await RequireRegistered(request.SiteId);
+        await RequireRegistered(request.SiteId, context);
         byte[]? data;
         try { data = await blobs.Get(request.ModelId); }
         catch (InvalidDataException e)
@@ -96,7 +98,7 @@ public sealed class SiteGrpcService(
         var header = requestStream.Current.Header;
         using var span = CoordinatorTelemetry.Traces.StartActivity("fedrad.upload");
         span?.SetTag("fedrad.site", header.SiteId).SetTag("fedrad.task", header.TaskId).SetTag("fedrad.kind", header.Kind.ToString()).SetTag("fedrad.bytes", header.TotalBytes);
-        await RequireRegistered(header.SiteId);
+        await RequireRegistered(header.SiteId, context);
         ValidateHeader(header);
 
         var key = UploadStaging.Key(header.SiteId, header.TaskId, header.Sha256);
@@ -170,7 +172,7 @@ public sealed class SiteGrpcService(
 
     public override async Task<UploadStatusResponse> GetUploadStatus(UploadStatusRequest request, ServerCallContext context)
     {
-        await RequireRegistered(request.SiteId);
+        await RequireRegistered(request.SiteId, context);
         var accepted = await grains.GetGrain<IRoundGrain>(IRoundGrain.Key(request.StudyId, request.Round)).AcceptedPayload(request.SiteId);
         if (accepted is not null && accepted == request.Sha256)
             return new UploadStatusResponse { Complete = true, ReceivedBytes = -1 };
@@ -202,12 +204,22 @@ public sealed class SiteGrpcService(
             if (!double.IsFinite(value)) throw Fail(StatusCode.InvalidArgument, $"metric '{name}' is not finite ({value})");
     }
 
-    private async Task<ISiteGrain> RequireRegistered(string siteId)
+    /// <summary>
+    /// The caller proves its site id (mutual TLS), the site must have registered, and, for anything
+    /// but liveness and the (then empty) task stream, an operator must have approved it.
+    /// </summary>
+    private async Task<ISiteGrain> RequireRegistered(string siteId, ServerCallContext context, bool requireApproval = true)
     {
         if (string.IsNullOrEmpty(siteId) || !StudyRules.IdPattern().IsMatch(siteId))
             throw Fail(StatusCode.InvalidArgument, $"site id '{siteId}' is not a valid site id");
+        authentication.Authenticate(context, siteId);
         var site = grains.GetGrain<ISiteGrain>(siteId);
-        if (!(await site.GetView()).Registered) throw Fail(StatusCode.NotFound, $"unknown site id '{siteId}': register first");
+        var view = await site.GetView();
+        if (!view.Registered) throw Fail(StatusCode.NotFound, $"unknown site id '{siteId}': register first");
+        if (requireApproval && view.Approval == SiteApproval.Pending)
+            throw Fail(StatusCode.PermissionDenied, $"site '{siteId}' is pending approval by a consortium operator (fedrad sites approve {siteId})");
+        if (requireApproval && view.Approval == SiteApproval.Suspended)
+            throw Fail(StatusCode.PermissionDenied, $"site '{siteId}' is suspended: {view.SuspensionReason}");
         return site;
     }
 

@@ -42,8 +42,11 @@ public sealed class AnalysisGrain(
         var plan = JsonSerializer.Deserialize<FitOptions>(definition.PlanJson, PlanJson) ?? throw new ArgumentException("the analysis plan is empty");
         if (definition.SiteIds.Count == 0) throw new ArgumentException("site_ids is empty: name the sites the analysis runs on");
         foreach (var site in definition.SiteIds)
-            if (!(await GrainFactory.GetGrain<ISiteGrain>(site).GetView()).Registered)
-                throw new ArgumentException($"site '{site}' is not registered");
+        {
+            var view = await GrainFactory.GetGrain<ISiteGrain>(site).GetView();
+            if (!view.Registered) throw new ArgumentException($"site '{site}' is not registered");
+            if (view.Approval != SiteApproval.Approved) throw new ArgumentException($"site '{site}' is {view.Approval.ToString().ToLowerInvariant()}: an operator must approve it first");
+        }
 
         state.State.Definition = definition;
         state.State.State = AnalysisState.Running;

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using FedRad.Privacy.Pki;
 using FedRad.Protocol.V1;
 using FedRad.Shared.Transfer;
 using Google.Protobuf;
@@ -18,6 +20,7 @@ public sealed class CoordinatorClient : IDisposable
     private readonly Lock _gate = new();
     private int _current;
     private GrpcChannel _channel;
+    private readonly List<GrpcChannel> _retired = [];
     private readonly double _maxBackoffSeconds;
     private readonly ILogger _log;
 
@@ -25,21 +28,27 @@ public sealed class CoordinatorClient : IDisposable
 
     public string Url => _urls[_current];
 
+    private readonly (X509Certificate2 Site, X509Certificate2 Ca)? _tls;
+
     /// <param name="urls">One coordinator address, or several (comma-separated) silos of one cluster to fail over between.</param>
-    public CoordinatorClient(string urls, double maxBackoffSeconds, ILogger log)
+    /// <param name="tls">The site's certificate (with key) and the consortium CA, for mutual TLS; null for plain HTTP/2.</param>
+    public CoordinatorClient(string urls, double maxBackoffSeconds, ILogger log, (X509Certificate2 Site, X509Certificate2 Ca)? tls = null)
     {
         _urls = urls.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (_urls.Length == 0) throw new ArgumentException("no coordinator address given");
-        _channel = Open(_urls[0]);
-        Site = new SiteService.SiteServiceClient(_channel);
+        _tls = tls;
         _maxBackoffSeconds = maxBackoffSeconds;
         _log = log;
+        _channel = Open(_urls[0]);
+        Site = new SiteService.SiteServiceClient(_channel);
     }
 
-    private static GrpcChannel Open(string url) => GrpcChannel.ForAddress(url, new GrpcChannelOptions
+    private GrpcChannel Open(string url) => GrpcChannel.ForAddress(url, new GrpcChannelOptions
     {
         MaxReceiveMessageSize = TransferLimits.MaxGrpcMessageBytes,
         MaxSendMessageSize = TransferLimits.MaxGrpcMessageBytes,
+        // With TLS the agent presents its certificate and trusts only a coordinator certificate of the consortium CA.
+        HttpHandler = _tls is { } t ? MutualTls.SiteHandler(t.Site, t.Ca, reason => _log.LogError("Coordinator certificate refused: {Reason}", reason)) : null,
     });
 
     /// <summary>After a transport failure: move to the next coordinator address, if there is more than one.</summary>
@@ -48,11 +57,12 @@ public sealed class CoordinatorClient : IDisposable
         if (_urls.Length < 2) return;
         lock (_gate)
         {
-            var old = _channel;
+            // The old channel is not disposed here: a stream still reading from it must fail on its
+            // own (Unavailable), not with ObjectDisposedException. All channels close with the client.
+            _retired.Add(_channel);
             _current = (_current + 1) % _urls.Length;
             _channel = Open(_urls[_current]);
             Site = new SiteService.SiteServiceClient(_channel);
-            old.Dispose();
         }
         _log.LogWarning("Switching to coordinator {Url}", Url);
     }
@@ -137,5 +147,9 @@ public sealed class CoordinatorClient : IDisposable
         return await call;
     }
 
-    public void Dispose() => _channel.Dispose();
+    public void Dispose()
+    {
+        foreach (var c in _retired) c.Dispose();
+        _channel.Dispose();
+    }
 }

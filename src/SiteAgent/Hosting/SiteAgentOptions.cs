@@ -24,6 +24,11 @@ public sealed class SiteAgentOptions
     /// <summary>Longest wait between reconnection attempts.</summary>
     public double MaxBackoffSeconds { get; set; } = 10;
 
+    /// <summary>Mutual TLS: the site's certificate and key (fedrad pki issue-site) and the consortium CA; empty: plain HTTP/2.</summary>
+    public string CertificatePath { get; set; } = "";
+    public string KeyPath { get; set; } = "";
+    public string CaCertificatePath { get; set; } = "";
+
     /// <summary>Local HTTP/1.1 address(es) of the agent's /healthz, e.g. "http://127.0.0.1:8081"; empty: none.</summary>
     public string HealthUrls { get; set; } = "";
 

@@ -1,4 +1,6 @@
+using System.Security.Cryptography.X509Certificates;
 using FedRad.Learning.Data;
+using FedRad.Privacy.Pki;
 using FedRad.Protocol.V1;
 using FedRad.Shared.Tensors;
 using FedRad.SiteAgent.Cohorts;
@@ -29,7 +31,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
         if (string.IsNullOrWhiteSpace(_o.SiteId)) throw new InvalidOperationException("SiteAgent:SiteId is not set");
         if (!Directory.Exists(_o.DataDirectory)) throw new InvalidOperationException($"data folder {_o.DataDirectory} not found (SiteAgent:DataDirectory)");
 
-        using var client = new CoordinatorClient(_o.CoordinatorUrl, _o.MaxBackoffSeconds, log);
+        using var client = new CoordinatorClient(_o.CoordinatorUrl, _o.MaxBackoffSeconds, log, Tls());
         var interval = await RegisterUntilAccepted(client, ct);
         using var heartbeatCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var heartbeats = HeartbeatLoop(client, interval, heartbeatCts.Token);
@@ -64,10 +66,20 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
                 client.Failover();
                 await Delay(wait, ct);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // An agent must outlive any single fault: log it, back off and reconnect.
+                var wait = backoff.Next();
+                log.LogError(e, "Task handling failed ({Type}: {Message}); reconnecting in {Wait:F1}s", e.GetType().Name, e.Message, wait.TotalSeconds);
+                await Delay(wait, ct);
+            }
         }
         await heartbeatCts.CancelAsync();
         await heartbeats;
     }
+
+    private (X509Certificate2, X509Certificate2)? Tls() => _o.CertificatePath.Length == 0 ? null :
+        (PemFiles.ReadCertificateWithKey(_o.CertificatePath, _o.KeyPath), PemFiles.ReadCertificate(_o.CaCertificatePath));
 
     private async Task Handle(CoordinatorClient client, LocalTaskRunner runner, ImagingCohort imaging, SiteTask task, CancellationToken ct)
     {

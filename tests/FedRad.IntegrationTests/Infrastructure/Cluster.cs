@@ -25,7 +25,7 @@ public sealed class Cluster : IAsyncDisposable
         var args = new List<string>
         {
             "coordinator", "--urls", $"http://127.0.0.1:{FreePort()}", "--silo-port", FreePort().ToString(),
-            "--gateway-port", FreePort().ToString(), "--audit-log", AuditLog, "--service-id", ServiceId,
+            "--gateway-port", FreePort().ToString(), "--audit-log", AuditLog, "--service-id", ServiceId, "--auto-approve-sites",
         };
         args.AddRange(extraArgs);
         Coordinator = await StartSilo("coordinator", [.. args]);

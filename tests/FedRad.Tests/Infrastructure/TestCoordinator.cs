@@ -38,7 +38,7 @@ public sealed class TestCoordinator : IAsyncDisposable
         Admin = new AdminService.AdminServiceClient(_channel);
     }
 
-    public static async Task<TestCoordinator> Start(long maxPayloadBytes = TransferLimits.DefaultMaxPayloadBytes)
+    public static async Task<TestCoordinator> Start(long maxPayloadBytes = TransferLimits.DefaultMaxPayloadBytes, bool autoApprove = true)
     {
         var dir = Directory.CreateTempSubdirectory("fedrad-test-").FullName;
         var audit = Path.Combine(dir, "audit.jsonl");
@@ -50,6 +50,7 @@ public sealed class TestCoordinator : IAsyncDisposable
             GatewayPort = FreePort(),
             AuditLogPath = audit,
             MaxPayloadBytes = maxPayloadBytes,
+            AutoApproveSites = autoApprove,
             ServiceId = "test-" + Guid.NewGuid().ToString("N")[..8],
         }, logging => logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();

@@ -14,6 +14,9 @@ public sealed class SiteState : IHasOutbox
     [Id(3)] public DateTimeOffset RegisteredAt { get; set; }
     [Id(4)] public Dictionary<string, SiteTaskInfo> PendingTasks { get; set; } = [];
     [Id(5)] public List<OutboxEntry> Outbox { get; set; } = [];
+    [Id(6)] public SiteApproval Approval { get; set; }
+    [Id(7)] public string CertificateSerial { get; set; } = "";
+    [Id(8)] public string SuspensionReason { get; set; } = "";
 }
 
 [GenerateSerializer, Alias("FedRad.SiteDirectoryState")]
