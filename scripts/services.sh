@@ -8,6 +8,8 @@ FEDRAD_APT_PACKAGES=(
   redis-server             # Orleans clustering, grain state and reminders in the cluster tests
   iproute2                 # network namespaces for the multi-host tests
   openssl                  # outside reference for the consortium PKI tests
+  chromium                 # the dashboard's browser tests (Playwright drives /usr/bin/chromium)
+  patchelf                 # TorchSharp on Debian 12: scripts/torchsharp-runtime.sh
   dcmtk libgdcm-tools      # dcmdump/dcmdjpeg/gdcmconv: outside references for the DICOM reader
   r-base-core r-cran-survival r-cran-glmnet r-cran-proc r-bioc-sva   # R: reference for the statistics
 )
