@@ -29,5 +29,12 @@ public sealed class DemoTests
         Assert.Equal(4, report.GetProperty("rounds").GetArrayLength());
         Assert.True(report.GetProperty("pooled").GetProperty("auc").GetDouble() > 0.75, output);
         Assert.True(File.Exists(Path.Combine(dir, "audit.jsonl")));
+
+        // The validation report a statistician reads: one self-contained HTML page with its plots and CSV tables.
+        var html = await File.ReadAllTextAsync(Path.Combine(dir, "validation", "report.html"));
+        Assert.Contains("site-1", html);
+        Assert.Contains("<svg", html);
+        Assert.DoesNotContain("src=\"http", html);
+        Assert.True(File.Exists(Path.Combine(dir, "validation", "cohort.csv")));
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using FedRad.Cli.Commands;
 using FedRad.Cli.Infrastructure;
 using FedRad.Cli.Reports;
+using FedRad.Reports;
 using FedRad.Coordinator.Hosting;
 using FedRad.Protocol.V1;
 using FedRad.SiteAgent.Hosting;
@@ -84,8 +85,14 @@ public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromIm
             var status = await Watch(admin.Client, spec, ct);
             var report = StudyReport.From(status, clock.Elapsed.TotalSeconds);
             report.Write(Path.Combine(outDir, "report.json"));
+            if (status.State == StudyState.Completed)
+            {
+                // The statisticians' validation report (HTML with plots, CSV tables), as `fedrad report` writes it.
+                var detail = await admin.Client.GetEvaluationDetailAsync(new StudyRef { StudyId = spec.StudyId }, cancellationToken: ct);
+                ValidationReportWriter.Write(StudyValidation.From(status, detail, DateTimeOffset.UtcNow), Path.Combine(outDir, "validation"));
+            }
             StudyCommand.Print(status);
-            AnsiConsole.MarkupLine($"[green]report:[/] {Path.Combine(outDir, "report.json")}   [grey]audit log:[/] {auditPath}   [grey]{report.DurationSeconds:F1} s[/]");
+            AnsiConsole.MarkupLine($"[green]report:[/] {Path.Combine(outDir, "report.json")}   [green]validation:[/] {Path.Combine(outDir, "validation", ValidationReportWriter.HtmlFile)}   [grey]audit log:[/] {auditPath}   [grey]{report.DurationSeconds:F1} s[/]");
             return report;
         }
         finally
