@@ -3,6 +3,7 @@ using FedRad.Imaging.Nifti;
 using FedRad.Imaging.Pet;
 using FedRad.Imaging.Rois;
 using FedRad.Imaging.Series;
+using FedRad.Imaging.Spect;
 
 namespace FedRad.Radiomics.Io;
 
@@ -11,10 +12,14 @@ namespace FedRad.Radiomics.Io;
 /// <param name="MaskPath">An RTSTRUCT or SEG file, a NIfTI mask, or a folder holding one of them.</param>
 /// <param name="RoiName">RTSTRUCT ROI name (or SEG segment label).</param>
 /// <param name="Segment">SEG segment number or NIfTI label.</param>
-/// <param name="Modality">CT or PT. A PET DICOM series is converted to SUV (body weight); NIfTI values are used as stored.</param>
-public sealed record RoiInput(string ImagePath, string MaskPath, string? RoiName, int? Segment, string Modality);
+/// <param name="Modality">CT, PT or NM. A PET DICOM series is converted to SUV (body weight); a SPECT (NM) series to
+/// SUV (body weight) as far as <paramref name="SpectCalibration"/> or vendor quantification allow, else Bq/mL or counts;
+/// NIfTI values are used as stored.</param>
+/// <param name="SpectCalibration">The site's SPECT camera calibration, for NM rows; null: counts unless the header carries vendor units.</param>
+public sealed record RoiInput(string ImagePath, string MaskPath, string? RoiName, int? Segment, string Modality,
+    SpectCalibrationTable? SpectCalibration = null);
 
-/// <summary>Loads an image and its ROI mask through the Imaging readers (DICOM series, PET SUV, NIfTI, RTSTRUCT, SEG).</summary>
+/// <summary>Loads an image and its ROI mask through the Imaging readers (DICOM series, PET SUV, SPECT, NIfTI, RTSTRUCT, SEG).</summary>
 public static class RoiInputLoader
 {
     public static (ImageVolume Image, MaskVolume Mask, IReadOnlyList<string> Warnings) Load(RoiInput input)
@@ -30,12 +35,22 @@ public static class RoiInputLoader
         if (IsNifti(input.ImagePath))
         {
             var nifti = NiftiReader.Read(input.ImagePath);
-            return (nifti.ToImageVolume(input.Modality == "PT" ? "as stored" : ""), null, nifti.Warnings);
+            return (nifti.ToImageVolume(input.Modality is "PT" or "NM" ? "as stored" : ""), null, nifti.Warnings);
         }
         if (input.Modality == "PT")
         {
             var pet = PetSeries.Load(input.ImagePath);
             return (pet.Suv, pet.FrameOfReferenceUid, pet.Warnings);
+        }
+        if (input.Modality == "NM")
+        {
+            var spect = SpectSeries.Load(input.ImagePath, new SpectLoadOptions { Calibration = input.SpectCalibration });
+            List<string> warnings = [.. spect.Warnings];
+            // Features of counts or Bq/mL are not comparable with SUV features: say which quantity they come from.
+            if (spect.Quantity != SpectQuantity.Suv)
+                warnings.Add($"{input.ImagePath}: features computed from {spect.Values.Unit}, not SUV"
+                    + (input.SpectCalibration is null ? " (no SPECT calibration was given)" : ""));
+            return (spect.Values, spect.FrameOfReferenceUid, warnings);
         }
         var series = DicomSeriesReader.Load(input.ImagePath, input.Modality);
         return (series.Image, series.FrameOfReferenceUid, series.Warnings);
@@ -45,7 +60,8 @@ public static class RoiInputLoader
     {
         "CT" => "CT",
         "PT" or "PET" => "PT",
-        var m => throw new ArgumentException($"modality '{modality}' is not CT or PT"),
+        "NM" or "SPECT" => "NM",
+        var m => throw new ArgumentException($"modality '{modality}' is not CT, PT or NM"),
     };
 
     private static bool IsNifti(string path) =>
