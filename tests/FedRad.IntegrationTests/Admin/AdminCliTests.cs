@@ -116,12 +116,15 @@ public sealed class AdminCliTests
             Assert.Equal(0, created.Code);
             Assert.Contains($"definition SHA-256: {fileSha}", created.Output);
             Assert.Equal(0, (await Fedrad("study", "start", "good", "--coordinator", url, "--token", op)).Code);
-            Assert.Contains("FailedPrecondition: study 'good' is running; only a created study can be started", (await Fedrad("study", "start", "good", "--coordinator", url, "--token", op)).Output);
+            // A fast machine may have finished the study already: either way a second start is refused.
+            var again = (await Fedrad("study", "start", "good", "--coordinator", url, "--token", op)).Output;
+            Assert.Matches("FailedPrecondition: study 'good' is (running|completed); only a created study can be started", again);
 
             var watched = await Fedrad("study", "status", "good", "--watch", "--json", "--coordinator", url, "--token", viewer);
             Assert.Equal(0, watched.Code);
             var lines = watched.Output.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-            Assert.True(lines.Count >= 2, "the watch should print the study at least as running and as completed");
+            // The watch prints the study each time it changes until it ends (once, if it had already ended).
+            Assert.NotEmpty(lines);
             var final = lines[^1];
             Assert.Equal("STUDY_STATE_COMPLETED", final.GetProperty("state").GetString());
             Assert.Equal(fileSha, final.GetProperty("definitionSha256").GetString());
