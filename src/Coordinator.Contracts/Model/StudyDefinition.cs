@@ -24,9 +24,14 @@ public sealed record StudyDefinition
     /// <summary>The definition as the operator wrote it (study file text, or the spec as JSON) and the SHA-256 of its UTF-8 bytes.</summary>
     [Id(13)] public string DefinitionText { get; init; } = "";
     [Id(14)] public string DefinitionSha256 { get; init; } = "";
+    /// <summary>SHA-256 of a blob uploaded with UploadModel that the first round starts from ("" = the model family's own initial model).</summary>
+    [Id(15)] public string InitialModelId { get; init; } = "";
 }
 
-/// <summary>Radiomics settings (YAML, identical for every site) and the ROI to extract features from.</summary>
+/// <summary>
+/// Radiomics settings (YAML, identical for every site) and the ROI to extract features from. For a deep model the
+/// settings are its patch description (the protocol's DeepModel as JSON) and the ROI the one patches are centred on.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("FedRad.ImagingSource")]
 public sealed record ImagingSource([property: Id(0)] string SettingsYaml, [property: Id(1)] string Roi);
 

@@ -56,8 +56,7 @@ public sealed class StudyGrain(
         if (sites.Count < def.MinSites)
             throw new InvalidOperationException($"study needs at least {def.MinSites} sites but {sites.Count} are registered");
 
-        var initial = ModelCatalog.Initial(def.Model, def.FeatureNames.Count);
-        S.CurrentModel = await blobs.Put(TensorCodec.Serialize(initial));
+        S.CurrentModel = await InitialModel(def);
         S.EnrolledSites = sites.ToList();
         S.State = StudyState.Running;
         await state.WriteStateAsync();
@@ -66,6 +65,19 @@ public sealed class StudyGrain(
         if (def.Standardise) await OpenRound(0, WorkKind.Standardise);
         else await OpenRound(1, WorkKind.Train);
         return View();
+    }
+
+    /// <summary>The uploaded initial model the study names (deep models), or the model family's own initial model.</summary>
+    private async Task<ModelRef> InitialModel(StudyDefinition def)
+    {
+        if (def.InitialModelId.Length == 0)
+            return await blobs.Put(TensorCodec.Serialize(ModelCatalog.Initial(def.Model, def.FeatureNames.Count)));
+        byte[]? initial;
+        try { initial = await blobs.Get(def.InitialModelId); }
+        catch (InvalidDataException e) { throw new InvalidOperationException($"study '{def.StudyId}': initial model {def.InitialModelId} is corrupt in the coordinator's store ({e.Message}); upload it again"); }
+        return initial is null
+            ? throw new InvalidOperationException($"study '{def.StudyId}': initial model {def.InitialModelId} is not in the coordinator's store; upload it first (UploadModel)")
+            : new ModelRef(def.InitialModelId, initial.LongLength);
     }
 
     public Task<StudyView> GetView() => Task.FromResult(View());

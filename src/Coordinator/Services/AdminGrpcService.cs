@@ -8,7 +8,14 @@ using FedRad.Coordinator.Studies;
 using FedRad.Protocol.V1;
 using FedRad.Statistics.Analyses;
 using Grpc.Core;
+using FedRad.Coordinator.Hosting;
+using FedRad.Shared.Tensors;
+using FedRad.Shared.Transfer;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace FedRad.Coordinator.Services;
 
@@ -17,7 +24,7 @@ namespace FedRad.Coordinator.Services;
 /// sites, studies and models. Thin over the grains; who may call what is checked before
 /// (<see cref="Security.AdminAccessInterceptor"/>).
 /// </summary>
-public sealed class AdminGrpcService(IGrainFactory grains, IBlobStore blobs, TimeProvider clock, ILogger<AdminGrpcService> log) : AdminService.AdminServiceBase
+public sealed class AdminGrpcService(IGrainFactory grains, IBlobStore blobs, TimeProvider clock, IOptions<CoordinatorOptions> options, ILogger<AdminGrpcService> log) : AdminService.AdminServiceBase
 {
     private readonly StudyQueries queries = new(grains, blobs);
 
@@ -148,6 +155,63 @@ public sealed class AdminGrpcService(IGrainFactory grains, IBlobStore blobs, Tim
         if (string.IsNullOrWhiteSpace(request.Reason)) throw Fail(StatusCode.InvalidArgument, "give the reason for suspending the site");
         try { return StudyMapping.ToSiteInfo(await grains.GetGrain<ISiteGrain>(request.SiteId).Suspend(request.Reason)); }
         catch (KeyNotFoundException e) { throw Fail(StatusCode.NotFound, e.Message); }
+    }
+
+    /// <summary>
+    /// Stores an operator's model (a deep study's initial weights) in the blob store after checking its size against
+    /// the payload limit sites have, its SHA-256 against the header, and that it is a tensor bundle of finite values.
+    /// </summary>
+    public override async Task<UploadModelResponse> UploadModel(IAsyncStreamReader<UploadModelMessage> requestStream, ServerCallContext context)
+    {
+        // The access interceptor checks unary and server-streaming calls only; this client-streaming call checks itself.
+        var http = context.GetHttpContext();
+        var access = http.RequestServices.GetService<AdminAccess>();
+        if (access?.Authorize(nameof(UploadModel), context.RequestHeaders.GetValue("authorization"), http.Connection.RemoteIpAddress) is { Allowed: false } refused)
+            throw Fail(refused.Code, refused.Message);
+
+        if (!await requestStream.MoveNext(context.CancellationToken) || requestStream.Current.BodyCase != UploadModelMessage.BodyOneofCase.Header)
+            throw Fail(StatusCode.InvalidArgument, "a model upload must start with its header");
+        var header = requestStream.Current.Header;
+        if (header.TotalBytes <= 0) throw Fail(StatusCode.InvalidArgument, $"total_bytes must be positive, got {header.TotalBytes}");
+        var limit = options.Value.MaxPayloadBytes;
+        if (header.TotalBytes > limit)
+            throw Fail(StatusCode.ResourceExhausted, $"model of {header.TotalBytes} bytes exceeds the coordinator's limit of {limit} bytes");
+        if (header.Sha256.Length != 64 || !header.Sha256.All(char.IsAsciiHexDigitLower))
+            throw Fail(StatusCode.InvalidArgument, "sha256 must be 64 lower-case hex digits");
+
+        var payload = new byte[header.TotalBytes];
+        long received = 0;
+        while (received < header.TotalBytes && await requestStream.MoveNext(context.CancellationToken))
+        {
+            if (requestStream.Current.BodyCase != UploadModelMessage.BodyOneofCase.Chunk)
+                throw Fail(StatusCode.InvalidArgument, $"expected a payload chunk at offset {received}, got a second header");
+            var chunk = requestStream.Current.Chunk;
+            if (chunk.Offset != received) throw Fail(StatusCode.InvalidArgument, $"chunk at offset {chunk.Offset}, expected offset {received}");
+            if (chunk.Data.Length == 0 || chunk.Data.Length > TransferLimits.MaxChunkBytes)
+                throw Fail(StatusCode.InvalidArgument, $"chunk at offset {chunk.Offset} has {chunk.Data.Length} bytes; chunks carry 1..{TransferLimits.MaxChunkBytes}");
+            if (chunk.Offset + chunk.Data.Length > header.TotalBytes)
+                throw Fail(StatusCode.InvalidArgument, $"chunk at offset {chunk.Offset} of {chunk.Data.Length} bytes runs past the declared {header.TotalBytes} bytes");
+            chunk.Data.Span.CopyTo(payload.AsSpan((int)received));
+            received += chunk.Data.Length;
+        }
+        if (received < header.TotalBytes)
+            throw Fail(StatusCode.Aborted, $"model upload incomplete: {received} of {header.TotalBytes} bytes received; upload again");
+        if (await requestStream.MoveNext(context.CancellationToken))
+            throw Fail(StatusCode.InvalidArgument, $"data after the declared {header.TotalBytes} bytes");
+        var actual = Payload.Sha256Hex(payload);
+        if (actual != header.Sha256)
+            throw Fail(StatusCode.DataLoss, $"model SHA-256 is {actual}, the header says {header.Sha256}; nothing was stored");
+
+        ModelWeights model;
+        try { model = TensorCodec.Deserialize(payload); }
+        catch (TensorFormatException e) { throw Fail(StatusCode.InvalidArgument, $"the model is not usable: {e.Message}"); }
+        if (model.Tensors.Count == 0) throw Fail(StatusCode.InvalidArgument, "the model has no tensors");
+        if (TensorCodec.Validate(model, model.Spec) is { } problem) throw Fail(StatusCode.InvalidArgument, $"the model is not usable: {problem}");
+
+        var stored = await blobs.Put(payload);
+        log.LogInformation("Model {Model} uploaded by {Caller}: {Bytes} bytes, {Tensors} tensors, {Parameters} parameters",
+            stored.Sha256, AdminAccessInterceptor.Caller(context), stored.SizeBytes, model.Tensors.Count, model.ParameterCount);
+        return new UploadModelResponse { ModelId = stored.Sha256, SizeBytes = stored.SizeBytes, Tensors = model.Tensors.Count, Parameters = model.ParameterCount };
     }
 
     private void RequireSiteId(string siteId)

@@ -10,6 +10,7 @@ public static class StudyMapping
 {
     public static StudyDefinition FromSpec(StudySpec s) => new()
     {
+        InitialModelId = s.InitialModelId,
         StudyId = s.StudyId,
         Model = string.IsNullOrEmpty(s.Model) ? "logreg" : s.Model,
         FeatureNames = s.FeatureNames.ToList(),
@@ -19,8 +20,10 @@ public static class StudyMapping
         MinSites = s.MinSites == 0 ? 1 : s.MinSites,
         RoundTimeoutSeconds = s.RoundTimeoutSeconds == 0 ? 60 : s.RoundTimeoutSeconds,
         Strategy = string.IsNullOrEmpty(s.Strategy) ? "fedavg" : s.Strategy,
-        Imaging = s.Imaging is null ? null : new ImagingSource(s.Imaging.SettingsYaml, s.Imaging.Roi),
-        Standardise = !s.NoStandardisation,
+        Imaging = s.DeepModel is { } deep ? DeepImaging(deep)
+            : s.Imaging is null ? null : new ImagingSource(s.Imaging.SettingsYaml, s.Imaging.Roi),
+        // Deep models normalise their patches themselves: no standardisation round.
+        Standardise = !s.NoStandardisation && s.DeepModel is null,
         StrategyParameters = s.StrategyParameters.ToDictionary(),
         Training = s.Training is null ? new TrainingSettings() : new TrainingSettings
         {
@@ -39,18 +42,29 @@ public static class StudyMapping
             StudyId = d.StudyId, Model = d.Model, LabelColumn = d.LabelColumn, Rounds = d.Rounds,
             MinSites = d.MinSites, RoundTimeoutSeconds = d.RoundTimeoutSeconds, Strategy = d.Strategy,
             NoStandardisation = !d.Standardise,
-            Imaging = d.Imaging is null ? null : new ImagingFeatures { SettingsYaml = d.Imaging.SettingsYaml, Roi = d.Imaging.Roi },
+            InitialModelId = d.InitialModelId,
             Training = new TrainingConfig
             {
                 LocalEpochs = d.Training.LocalEpochs, LearningRate = d.Training.LearningRate,
                 L2 = d.Training.L2, BatchSize = d.Training.BatchSize, Seed = d.Training.Seed,
             },
         };
+        if (StudyRules.IsDeep(d.Model) && d.Imaging is { } deep) s.DeepModel = DeepModelOf(deep);
+        else if (d.Imaging is { } imaging) s.Imaging = new ImagingFeatures { SettingsYaml = imaging.SettingsYaml, Roi = imaging.Roi };
         s.FeatureNames.AddRange(d.FeatureNames);
         s.SiteIds.AddRange(d.SiteIds);
         foreach (var (k, v) in d.StrategyParameters) s.StrategyParameters[k] = v;
         return s;
     }
+
+    /// <summary>
+    /// A deep model's patch description travels to the sites in the task's imaging field (the site task message is
+    /// built from the study's <see cref="ImagingSource"/>): the DeepModel message as JSON, with the ROI beside it.
+    /// </summary>
+    public static ImagingSource DeepImaging(DeepModel deep) => new(JsonFormatter.Default.Format(deep), deep.Roi);
+
+    /// <summary>The deep model description carried by <see cref="DeepImaging"/>; throws <see cref="InvalidProtocolBufferException"/> when it is not one.</summary>
+    public static DeepModel DeepModelOf(ImagingSource imaging) => JsonParser.Default.Parse<DeepModel>(imaging.SettingsYaml);
 
     public static SiteInfo ToSiteInfo(SiteView v) => new()
     {

@@ -4,6 +4,8 @@ using System.Text.RegularExpressions;
 using FedRad.Coordinator.Aggregation;
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Learning.Models;
+using FedRad.Protocol.V1;
+using Google.Protobuf;
 
 namespace FedRad.Coordinator.Studies;
 
@@ -15,6 +17,14 @@ public static partial class StudyRules
 {
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     public static partial Regex IdPattern();
+
+    /// <summary>
+    /// Deep models on PET/CT lesion patches that studies run (docs/deep-learning.md). The coordinator never builds
+    /// them (it does not load TorchSharp): their initial weights are uploaded (UploadModel) and named by the study.
+    /// </summary>
+    public static readonly string[] DeepModels = ["cnn-early", "cnn-intermediate"];
+
+    public static bool IsDeep(string model) => DeepModels.Contains(model);
 
     public static void Validate(StudyDefinition d)
     {
@@ -28,8 +38,11 @@ public static partial class StudyRules
         var problems = new List<StudyProblem>();
         void Add(string field, string message) => problems.Add(new StudyProblem(field, message));
         if (!IdPattern().IsMatch(d.StudyId)) Add("study_id", $"study_id '{d.StudyId}' must be 1-64 characters of letters, digits, '.', '_' or '-'");
-        if (!ModelCatalog.Names.Contains(d.Model)) Add("model", $"model '{d.Model}' is unknown (known: {string.Join(", ", ModelCatalog.Names)}; deep models are not run by studies yet)");
-        if (d.FeatureNames.Count == 0) Add("feature_names", "feature_names is empty");
+        var deep = IsDeep(d.Model);
+        if (!deep && !ModelCatalog.Names.Contains(d.Model)) Add("model", $"model '{d.Model}' is unknown (known: {string.Join(", ", ModelCatalog.Names.Concat(DeepModels))})");
+        if (deep) DeepProblems(d, Add);
+        else if (d.InitialModelId.Length > 0) Add("initial_model_id", $"initial_model_id is for deep models only ({string.Join(", ", DeepModels)}); model '{d.Model}' starts from its own initial model");
+        if (d.FeatureNames.Count == 0 && !deep) Add("feature_names", "feature_names is empty");
         var dup = d.FeatureNames.GroupBy(f => f).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) Add("feature_names", $"feature_names lists '{dup.Key}' twice");
         if (d.FeatureNames.Any(string.IsNullOrWhiteSpace)) Add("feature_names", "feature_names has an empty name");
@@ -56,6 +69,23 @@ public static partial class StudyRules
         if (d.DefinitionText.Length > 0 && d.DefinitionSha256 != Sha256(d.DefinitionText))
             Add("definition", "the recorded SHA-256 does not match the definition's text");
         return problems;
+    }
+
+    private static void DeepProblems(StudyDefinition d, Action<string, string> add)
+    {
+        if (d.InitialModelId.Length == 0)
+            add("initial_model_id", $"model '{d.Model}' needs initial_model_id: the coordinator does not initialise deep models; create the initial weights where TorchSharp runs and upload them with UploadModel (fedrad demo --model cnn does)");
+        else if (d.InitialModelId.Length != 64 || !d.InitialModelId.All(char.IsAsciiHexDigitLower))
+            add("initial_model_id", $"initial_model_id must be the model's SHA-256 (64 lower-case hex digits), got '{d.InitialModelId}'");
+        if (d.FeatureNames.Count > 0) add("feature_names", $"model '{d.Model}' reads image patches, not features: leave feature_names empty");
+        if (d.Standardise) add("no_standardisation", $"model '{d.Model}' normalises its patches itself: a standardisation round does not apply");
+        if (d.Imaging is not { } imaging) { add("deep_model", $"model '{d.Model}' needs deep_model (patch_size, width, roi)"); return; }
+        DeepModel m;
+        try { m = StudyMapping.DeepModelOf(imaging); }
+        catch (InvalidProtocolBufferException e) { add("deep_model", $"deep_model is not readable: {e.Message}"); return; }
+        if (m.PatchSize is < 8 or > 64 || m.PatchSize % 4 != 0) add("deep_model.patch_size", $"deep_model.patch_size must be a multiple of 4 in 8..64, got {m.PatchSize}");
+        if (m.Width is < 1 or > 64) add("deep_model.width", $"deep_model.width must be 1..64, got {m.Width}");
+        if (string.IsNullOrWhiteSpace(m.Roi)) add("deep_model.roi", "deep_model.roi is empty: name the ROI (RTSTRUCT structure) patches are centred on");
     }
 
     /// <summary>SHA-256 of the text's UTF-8 bytes, lower-case hex: a study file's hash when the file is UTF-8.</summary>

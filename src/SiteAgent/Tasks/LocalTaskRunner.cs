@@ -45,19 +45,22 @@ public sealed class LocalTaskRunner(int minCohortSize)
         return new LocalResult(model.ToWeights(), cohort.Count, new Dictionary<string, double> { ["loss"] = loss });
     }
 
-    private static LocalResult Evaluate(LogisticRegression model, CohortTable cohort)
+    private static LocalResult Evaluate(LogisticRegression model, CohortTable cohort) =>
+        EvaluationResult(model.PredictProbabilities(cohort.X), cohort.Labels, model.Loss(cohort.X, cohort.Labels, 0));
+
+    /// <summary>What an evaluation sends: the per-class score histograms, the count, the site's loss and AUC; never a score.</summary>
+    public static LocalResult EvaluationResult(IReadOnlyList<double> p, IReadOnlyList<int> labels, double loss)
     {
-        var p = model.PredictProbabilities(cohort.X);
         var histogram = new ScoreHistogram();
-        for (var i = 0; i < p.Length; i++) histogram.Add(p[i], cohort.Labels[i]);
-        var metrics = new Dictionary<string, double> { ["loss"] = model.Loss(cohort.X, cohort.Labels, 0) };
-        var auc = Auc.Compute(p, cohort.Labels);
+        for (var i = 0; i < p.Count; i++) histogram.Add(p[i], labels[i]);
+        var metrics = new Dictionary<string, double> { ["loss"] = loss };
+        var auc = Auc.Compute(p, labels);
         if (double.IsFinite(auc)) metrics["auc"] = auc; // undefined when the site has one class only
         var payload = new ModelWeights(
         [
             new WeightTensor(ScoreHistogram.PositivesTensor, [histogram.Bins], histogram.Positives),
             new WeightTensor(ScoreHistogram.NegativesTensor, [histogram.Bins], histogram.Negatives),
         ]);
-        return new LocalResult(payload, cohort.Count, metrics);
+        return new LocalResult(payload, p.Count, metrics);
     }
 }

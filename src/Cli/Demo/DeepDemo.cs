@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text;
+using FedRad.DeepLearning.Models;
+using FedRad.DeepLearning.Weights;
+using FedRad.Imaging;
+using FedRad.Imaging.Synthetic;
+using FedRad.Protocol.V1;
+using FedRad.Shared.Tensors;
+using FedRad.Shared.Transfer;
+using Google.Protobuf;
+using Grpc.Core;
+using Spectre.Console;
+
+namespace FedRad.Cli.Demo;
+
+/// <summary>
+/// `fedrad demo --model cnn`: synthetic PET/CT DICOM lesions whose label is their uptake heterogeneity, a 3D CNN on
+/// PET/CT patches (early fusion) whose initial weights are made here, where TorchSharp runs, and uploaded to the
+/// coordinator (which never loads TorchSharp).
+/// </summary>
+public static class DeepDemo
+{
+    public const string Model = DeepModelSpec.CnnEarly;
+    public const int PatchSize = 16;
+    public const int Width = 8;
+    private const ulong InitialSeed = 7;
+
+    /// <summary>
+    /// Per site: one PET/CT study per patient (PET with SUV tags, CT, RTSTRUCT "Lesion"), manifest.csv with a PT and a
+    /// CT row per patient, and outcomes.csv. Label 0 lesions have a heterogeneity (coefficient of variation of the
+    /// uptake texture) in [0.05, 0.15], label 1 in [0.35, 0.5]; size and mean uptake carry no label information.
+    /// </summary>
+    public static DemoData WriteSites(int sites, string root, IProgress<(int Done, int Total)>? written = null)
+    {
+        var rng = new Random(2028);
+        var profiles = Enumerable.Range(1, sites).Select(s => (
+            Id: $"site-{s}",
+            Patients: 48 + rng.Next(0, 3) * 8,
+            Prevalence: 0.35 + 0.3 * rng.NextDouble(),
+            Noise: 0.03 + 0.04 * rng.NextDouble())).ToList();
+        var total = profiles.Sum(p => p.Patients);
+        var done = 0;
+        var list = new List<DemoSite>();
+        foreach (var p in profiles)
+        {
+            var dir = Path.Combine(root, p.Id);
+            var siteIndex = list.Count + 1;
+            var patients = Enumerable.Range(1, p.Patients).Select(i =>
+            {
+                var prng = new Random(siteIndex * 100_019 + i);
+                var label = prng.NextDouble() < p.Prevalence ? 1 : 0;
+                var heterogeneity = label == 1 ? 0.35 + 0.15 * prng.NextDouble() : 0.05 + 0.10 * prng.NextDouble();
+                return (Id: $"{p.Id}-{i:D3}", Label: label, Heterogeneity: heterogeneity,
+                    Radius: 12 + 8 * prng.NextDouble(), Uptake: 4 + 6 * prng.NextDouble(), Seed: prng.Next());
+            }).ToList();
+            var studies = new SyntheticStudy[patients.Count];
+            Parallel.For(0, patients.Count, k =>
+            {
+                var pt = patients[k];
+                studies[k] = SyntheticPetCtWriter.Write(Path.Combine(dir, "dicom", pt.Id), new SyntheticStudyOptions
+                {
+                    PatientId = pt.Id,
+                    PatientName = "Demo^" + pt.Id,
+                    InstitutionName = p.Id,
+                    Seed = pt.Seed,
+                    PetGrid = ImageGrid.Axial(48, 48, 24, 4, 4, 4, new Vec3(-94, -94, -46)),
+                    CtGrid = ImageGrid.Axial(96, 96, 24, 2, 2, 4, new Vec3(-95, -95, -46)),
+                    PetNoise = p.Noise,
+                    Lesion = new SyntheticRegion("Lesion", new Vec3(30, -10, 4), pt.Radius, pt.Uptake, pt.Heterogeneity, 45),
+                });
+                written?.Report((Interlocked.Increment(ref done), total));
+            });
+            var manifest = new StringBuilder("patient_id,image,mask,roi,modality\n");
+            var outcomes = new StringBuilder("patient_id,label\n");
+            for (var k = 0; k < patients.Count; k++)
+            {
+                var (id, s) = (patients[k].Id, studies[k]);
+                var mask = Path.GetRelativePath(dir, s.RtStructPath);
+                manifest.Append(CultureInfo.InvariantCulture, $"{id},{Path.GetRelativePath(dir, s.PetFolder)},{mask},Lesion,PT\n");
+                manifest.Append(CultureInfo.InvariantCulture, $"{id},{Path.GetRelativePath(dir, s.CtFolder)},{mask},Lesion,CT\n");
+                outcomes.Append(CultureInfo.InvariantCulture, $"{id},{patients[k].Label}\n");
+            }
+            File.WriteAllText(Path.Combine(dir, "manifest.csv"), manifest.ToString());
+            File.WriteAllText(Path.Combine(dir, "outcomes.csv"), outcomes.ToString());
+            var positives = patients.Count(x => x.Label == 1);
+            list.Add(new DemoSite(p.Id, dir, p.Patients, $"n={p.Patients} PET/CT studies ({positives} heterogeneous lesions), noise {p.Noise:P0}"));
+        }
+        return new DemoData(list, [], "label", null);
+    }
+
+    /// <summary>Makes the initial weights (seeded), uploads them and returns the study spec that starts from them.</summary>
+    public static async Task<StudySpec> Spec(AdminService.AdminServiceClient admin, DemoData data, int sites, int rounds, CancellationToken ct)
+    {
+        var spec = new DeepModelSpec { Kind = Model, PatchSize = PatchSize, Width = Width };
+        byte[] initial;
+        using (var model = DeepModels.Create(spec, InitialSeed).Module)
+            initial = TensorCodec.Serialize(WeightConversion.ToWeights(model));
+        var uploaded = await Upload(admin, initial, ct);
+        AnsiConsole.MarkupLine($"[grey]initial model:[/] {Model} (w={Width}, {PatchSize}³ patches), {uploaded.Parameters} parameters, uploaded as {uploaded.ModelId[..12]}…");
+        return new StudySpec
+        {
+            StudyId = "demo",
+            Model = Model,
+            LabelColumn = data.LabelColumn,
+            Rounds = rounds,
+            MinSites = Math.Max(1, sites - 1),
+            // The first round cuts every lesion's patch out of its DICOM at the sites.
+            RoundTimeoutSeconds = 600,
+            Strategy = "fedavg",
+            Training = new TrainingConfig { LocalEpochs = 2, LearningRate = 2e-3, BatchSize = 16, Seed = 7 },
+            DeepModel = new DeepModel { PatchSize = PatchSize, Width = Width, Roi = "Lesion" },
+            InitialModelId = uploaded.ModelId,
+            NoStandardisation = true,
+        };
+    }
+
+    /// <summary>Streams a model to the coordinator's UploadModel in chunks of at most 1 MiB.</summary>
+    public static async Task<UploadModelResponse> Upload(AdminService.AdminServiceClient admin, byte[] payload, CancellationToken ct)
+    {
+        using var call = admin.UploadModel(cancellationToken: ct);
+        await call.RequestStream.WriteAsync(new UploadModelMessage { Header = new UploadModelHeader { TotalBytes = payload.Length, Sha256 = Payload.Sha256Hex(payload) } }, ct);
+        foreach (var (offset, chunk) in Payload.Chunks(payload))
+            await call.RequestStream.WriteAsync(new UploadModelMessage { Chunk = new PayloadChunk { Offset = offset, Data = ByteString.CopyFrom(chunk.Span), TotalBytes = payload.Length } }, ct);
+        await call.RequestStream.CompleteAsync();
+        return await call;
+    }
+}

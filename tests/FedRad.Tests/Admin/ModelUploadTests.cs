@@ -1,0 +1,147 @@
+using FedRad.Protocol.V1;
+using FedRad.Shared.Tensors;
+using FedRad.Shared.Transfer;
+using FedRad.Tests.Infrastructure;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace FedRad.Tests.Admin;
+
+/// <summary>
+/// UploadModel (an operator's initial model for a deep study) on a real in-process coordinator: what it refuses and
+/// leaves unstored, and how a deep study uses, or is refused without, an uploaded initial model.
+/// </summary>
+public sealed class ModelUploadTests
+{
+    private static byte[] Model(double value = 0.25) => TensorCodec.Serialize(new ModelWeights(
+    [
+        new WeightTensor("encoder.stem.weight", [2, 3], [value, -value, 1, 2, 3, 4], DType.Float32),
+        new WeightTensor("head.bias", [1], [0.0], DType.Float32),
+    ]));
+
+    private static async Task<UploadModelResponse> Upload(TestCoordinator c, byte[] payload, string? sha = null, long? declared = null, int chunkBytes = TransferLimits.MaxChunkBytes)
+    {
+        using var call = c.Admin.UploadModel();
+        await call.RequestStream.WriteAsync(new UploadModelMessage
+        {
+            Header = new UploadModelHeader { TotalBytes = declared ?? payload.Length, Sha256 = sha ?? Payload.Sha256Hex(payload) },
+        });
+        try
+        {
+            foreach (var (offset, chunk) in Payload.Chunks(payload, 0, chunkBytes))
+                await call.RequestStream.WriteAsync(new UploadModelMessage { Chunk = new PayloadChunk { Offset = offset, Data = ByteString.CopyFrom(chunk.Span), TotalBytes = payload.Length } });
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException) { /* the server already refused: its status comes with the response */ }
+        return await call;
+    }
+
+    private static StudySpec DeepSpec(string id, string initialModelId, params string[] sites)
+    {
+        var spec = new StudySpec
+        {
+            StudyId = id, Model = "cnn-early", Rounds = 1, MinSites = 1, RoundTimeoutSeconds = 60, NoStandardisation = true,
+            DeepModel = new DeepModel { PatchSize = 16, Width = 8, Roi = "Lesion" },
+            InitialModelId = initialModelId,
+        };
+        spec.SiteIds.AddRange(sites);
+        return spec;
+    }
+
+    [Fact]
+    public async Task A_deep_study_starts_from_the_uploaded_model_and_its_tasks_carry_the_patch_description()
+    {
+        await using var c = await TestCoordinator.Start();
+        var payload = Model();
+        // Several chunks: the coordinator reassembles them in order.
+        var uploaded = await Upload(c, payload, chunkBytes: 17);
+        Assert.Equal(Payload.Sha256Hex(payload), uploaded.ModelId);
+        Assert.Equal(payload.Length, uploaded.SizeBytes);
+        Assert.Equal(2, uploaded.Tensors);
+        Assert.Equal(7, uploaded.Parameters);
+
+        await c.Register("site-a");
+        await c.Admin.CreateStudyAsync(new CreateStudyRequest { Spec = DeepSpec("deep-1", uploaded.ModelId, "site-a") });
+        var started = await c.Admin.StartStudyAsync(new StudyRef { StudyId = "deep-1" });
+        Assert.Equal(StudyState.Running, started.State);
+        // No standardisation round for a deep model: round 1 trains.
+        Assert.Equal(1, started.CurrentRound);
+        Assert.Equal(uploaded.ModelId, started.Spec.InitialModelId);
+        Assert.Equal(16, started.Spec.DeepModel.PatchSize);
+
+        using var stream = c.Site.ReceiveTasks(new ReceiveTasksRequest { SiteId = "site-a" });
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        Assert.True(await stream.ResponseStream.MoveNext(cts.Token));
+        var task = stream.ResponseStream.Current;
+        Assert.Equal(TaskKind.Train, task.Kind);
+        Assert.Equal("cnn-early", task.Model);
+        Assert.Equal(uploaded.ModelId, task.GlobalModel.ModelId);
+        Assert.Equal("Lesion", task.Imaging.Roi);
+        var description = JsonParser.Default.Parse<DeepModel>(task.Imaging.SettingsYaml);
+        Assert.Equal((16, 8, "Lesion"), (description.PatchSize, description.Width, description.Roi));
+        // What the site downloads is the uploaded model, value for value.
+        var global = await c.DownloadModel("site-a", task.GlobalModel.ModelId);
+        Assert.Equal([0.25, -0.25, 1, 2, 3, 4], global["encoder.stem.weight"].Values);
+    }
+
+    [Fact]
+    public async Task A_corrupt_upload_is_refused_and_not_stored_so_a_study_naming_it_cannot_start()
+    {
+        await using var c = await TestCoordinator.Start();
+        var payload = Model();
+        var corrupted = (byte[])payload.Clone();
+        corrupted[^1] ^= 0x40; // one bit flipped in transit: the header still carries the original's hash
+        var e = await Assert.ThrowsAsync<RpcException>(() => Upload(c, corrupted, sha: Payload.Sha256Hex(payload)));
+        Assert.Equal(StatusCode.DataLoss, e.StatusCode);
+        Assert.Contains($"the header says {Payload.Sha256Hex(payload)}", e.Status.Detail);
+
+        await c.Register("site-a");
+        await c.Admin.CreateStudyAsync(new CreateStudyRequest { Spec = DeepSpec("deep-2", Payload.Sha256Hex(payload), "site-a") });
+        var start = await Assert.ThrowsAsync<RpcException>(() => c.Admin.StartStudyAsync(new StudyRef { StudyId = "deep-2" }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, start.StatusCode);
+        Assert.Contains($"initial model {Payload.Sha256Hex(payload)} is not in the coordinator's store", start.Status.Detail);
+        Assert.Equal(StudyState.Created, (await c.Admin.GetStudyAsync(new StudyRef { StudyId = "deep-2" })).State);
+    }
+
+    [Fact]
+    public async Task An_oversized_model_is_refused_before_its_bytes_are_read()
+    {
+        await using var c = await TestCoordinator.Start(maxPayloadBytes: 4096);
+        var big = new byte[8192];
+        var e = await Assert.ThrowsAsync<RpcException>(() => Upload(c, big));
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Equal("model of 8192 bytes exceeds the coordinator's limit of 4096 bytes", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_model_with_a_non_finite_weight_or_that_is_no_tensor_bundle_is_refused_naming_the_problem()
+    {
+        await using var c = await TestCoordinator.Start();
+        var nan = await Assert.ThrowsAsync<RpcException>(() => Upload(c, Model(double.NaN)));
+        Assert.Equal(StatusCode.InvalidArgument, nan.StatusCode);
+        Assert.Contains("tensor 'encoder.stem.weight' has a non-finite value (NaN) at element 0", nan.Status.Detail);
+
+        var junk = await Assert.ThrowsAsync<RpcException>(() => Upload(c, [0xFF, 0xFF, 0xFF, 0x01]));
+        Assert.Equal(StatusCode.InvalidArgument, junk.StatusCode);
+        Assert.Contains("not a valid tensor bundle", junk.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_deep_study_without_an_initial_model_is_refused_with_what_to_do()
+    {
+        await using var c = await TestCoordinator.Start();
+        var e = await Assert.ThrowsAsync<RpcException>(() => c.Admin.CreateStudyAsync(new CreateStudyRequest { Spec = DeepSpec("deep-3", "") }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("model 'cnn-early' needs initial_model_id", e.Status.Detail);
+        Assert.Contains("upload them with UploadModel", e.Status.Detail);
+        // Nothing was created.
+        var get = await Assert.ThrowsAsync<RpcException>(() => c.Admin.GetStudyAsync(new StudyRef { StudyId = "deep-3" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, get.StatusCode);
+
+        // And the patch description is checked field by field.
+        var bad = DeepSpec("deep-4", new string('a', 64));
+        bad.DeepModel.PatchSize = 10;
+        var e2 = await Assert.ThrowsAsync<RpcException>(() => c.Admin.CreateStudyAsync(new CreateStudyRequest { Spec = bad }).ResponseAsync);
+        Assert.Contains("deep_model.patch_size must be a multiple of 4 in 8..64, got 10", e2.Status.Detail);
+    }
+}
