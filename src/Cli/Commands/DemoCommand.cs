@@ -13,15 +13,19 @@ public static class DemoCommand
         var outDir = new Option<string>("--out") { Description = "output folder (report.json, audit log, site data, logs)", DefaultValueFactory = _ => "fedrad-demo" };
         var data = new Option<string>("--data") { Description = "dicom: synthetic PET/CT studies, radiomics extracted at each site; table: ready-made feature tables", DefaultValueFactory = _ => "dicom" };
         data.AcceptOnlyFromAmong("dicom", "table");
+        var modality = new Option<string>("--modality") { Description = "pet: synthetic PET/CT studies; spect: synthetic SPECT/CT studies quantified with each site's camera calibration", DefaultValueFactory = _ => "pet" };
+        modality.AcceptOnlyFromAmong("pet", "spect");
 
         var command = new Command("demo", "Run a federated study on synthetic PET/CT radiomics cohorts") { sites, rounds, outDir, data };
+        command.Options.Add(modality);
         command.SetAction(async (parse, ct) =>
         {
             var n = parse.GetValue(sites);
             var r = parse.GetValue(rounds);
             if (n is < 1 or > 50) { Console.Error.WriteLine("error: --sites must be 1..50"); return 1; }
             if (r is < 1 or > 1000) { Console.Error.WriteLine("error: --rounds must be 1..1000"); return 1; }
-            var report = await new DemoRunner(n, r, parse.GetValue(outDir)!, parse.GetValue(data) == "dicom").Run(ct);
+            if (parse.GetValue(modality) == "spect" && parse.GetValue(data) != "dicom") { Console.Error.WriteLine("error: --modality spect needs --data dicom (the SPECT demo starts from images)"); return 1; }
+            var report = await new DemoRunner(n, r, parse.GetValue(outDir)!, parse.GetValue(data) == "dicom") { Modality = parse.GetValue(modality)! }.Run(ct);
             return report.State == "completed" ? 0 : 1;
         });
         return command;

@@ -96,11 +96,11 @@ public static class DemoDataSets
         return new DemoData(list, ImagingFeatureNames, "label", new ImagingFeatures { SettingsYaml = settings, Roi = "Lesion" });
     }
 
-    private static string ReadEmbedded(string name)
+    internal static string ReadEmbedded(string name)
     {
         using var stream = typeof(DemoDataSets).Assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"resource {name} missing from the build");
         return new StreamReader(stream).ReadToEnd();
     }
 
-    private static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+    internal static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 }

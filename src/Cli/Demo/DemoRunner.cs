@@ -18,6 +18,9 @@ namespace FedRad.Cli.Demo;
 /// </summary>
 public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromImages)
 {
+    /// <summary>pet: synthetic PET/CT studies (the default); spect: synthetic SPECT/CT studies with each site's camera calibration.</summary>
+    public string Modality { get; init; } = "pet";
+
     public async Task<StudyReport> Run(CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
@@ -58,6 +61,7 @@ public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromIm
             CoordinatorUrl = url,
             SiteId = site.SiteId,
             DataDirectory = site.DataDirectory,
+            SpectCalibrationPath = SpectDemoData.CalibrationPathOf(site.DataDirectory),
         }, Logging)).ToList();
         foreach (var agent in agents) await agent.StartAsync(ct);
 
@@ -110,12 +114,13 @@ public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromIm
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(ctx =>
             {
-                var bar = ctx.AddTask("writing synthetic PET/CT DICOM");
-                data = DemoDataSets.Dicom(sites, root, new SynchronousProgress<(int Done, int Total)>(p =>
+                var bar = ctx.AddTask(Modality == "spect" ? "writing synthetic SPECT/CT DICOM" : "writing synthetic PET/CT DICOM");
+                var progress = new SynchronousProgress<(int Done, int Total)>(p =>
                 {
                     bar.MaxValue = p.Total;
                     bar.Value = p.Done;
-                }));
+                });
+                data = Modality == "spect" ? SpectDemoData.Write(sites, root, progress) : DemoDataSets.Dicom(sites, root, progress);
             });
         return data;
     }

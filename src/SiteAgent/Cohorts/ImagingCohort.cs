@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using FedRad.Imaging.Spect;
 using FedRad.Learning.Data;
 using FedRad.Protocol.V1;
 using FedRad.Radiomics.Batch;
@@ -14,9 +15,10 @@ namespace FedRad.SiteAgent.Cohorts;
 /// mask, roi, ...: the radiomics batch format) goes through SUV, the ROI and IBSI feature
 /// extraction with the study's settings, and is joined by patient_id with outcomes.csv (patient_id
 /// and outcome columns). Extraction results are cached per patient, so a second study or a
-/// restarted agent recomputes nothing. All of it stays at the site.
+/// restarted agent recomputes nothing. All of it stays at the site. SPECT rows (modality NM) are quantified with the
+/// site's camera calibration (<paramref name="spectCalibrationPath"/>, empty: none, and their features come from counts).
 /// </summary>
-public sealed class ImagingCohort(string dataDirectory, ILogger log)
+public sealed class ImagingCohort(string dataDirectory, ILogger log, string spectCalibrationPath = "")
 {
     public const string ManifestFile = "manifest.csv";
     public const string OutcomesFile = "outcomes.csv";
@@ -38,8 +40,12 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log)
         catch (InvalidDataException e) { throw new CohortFormatException(e.Message); }
         if (imaging.Roi.Length > 0)
             rows = rows.Select(r => r.Input.RoiName is null && r.Input.Segment is null ? r with { Input = r.Input with { RoiName = imaging.Roi } } : r).ToList();
+        var (calibration, calibrationText) = SpectCalibration(rows);
+        if (calibration is not null)
+            rows = rows.Select(r => r.Input.Modality == "NM" ? r with { Input = r.Input with { SpectCalibration = calibration } } : r).ToList();
 
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(imaging.SettingsYaml + "\n" + imaging.Roi)))[..16];
+        // The calibration's text is part of the key: the batch cache does not know it, and new calibration means new SUVs.
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(imaging.SettingsYaml + "\n" + imaging.Roi + "\n" + calibrationText)))[..16];
         var folder = Path.Combine(dataDirectory, ".fedrad", "features", key);
         Directory.CreateDirectory(folder);
         var progress = new Progress<BatchProgress>(p =>
@@ -54,6 +60,26 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log)
         var cohortPath = Path.Combine(folder, $"cohort-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join(',', features) + "|" + labelColumn)))[..12]}.csv");
         Join(result.WidePath, features, labelColumn, cohortPath);
         return cohortPath;
+    }
+
+    /// <summary>The site's SPECT calibration and its text, when the manifest has NM rows and the site has one.</summary>
+    private (SpectCalibrationTable? Table, string Text) SpectCalibration(List<ManifestRow> rows)
+    {
+        var spect = rows.Count(r => r.Input.Modality == "NM");
+        if (spect == 0) return (null, "");
+        if (spectCalibrationPath.Length == 0)
+        {
+            log.LogWarning("Radiomics: {Count} SPECT (NM) rows in {Manifest} and no SPECT calibration (--spect-calibration): their features come from counts, comparable only within one camera and protocol",
+                spect, ManifestPath);
+            return (null, "");
+        }
+        try
+        {
+            var table = SpectCalibrationTable.Load(spectCalibrationPath);
+            log.LogInformation("Radiomics: {Count} SPECT (NM) rows quantified with the calibration {Path}", spect, spectCalibrationPath);
+            return (table, File.ReadAllText(spectCalibrationPath));
+        }
+        catch (CalibrationFileException e) { throw new CohortFormatException($"SPECT calibration (--spect-calibration): {e.Message}"); }
     }
 
     /// <summary>Writes id, the requested features and the label for every patient with all of them defined.</summary>

@@ -18,6 +18,12 @@ public sealed class SiteAgentOptions
 
     public string CohortFile { get; set; } = "cohort.csv";
 
+    /// <summary>
+    /// The site's SPECT camera calibration file (YAML, docs/imaging.md), for imaging cohorts with NM rows: their features
+    /// are then computed in SUV. Empty: SPECT features come from counts (unless the images carry vendor units).
+    /// </summary>
+    public string SpectCalibrationPath { get; set; } = "";
+
     /// <summary>The site refuses to compute any result from fewer patients than this.</summary>
     public int MinCohortSize { get; set; } = 5;
 

@@ -36,7 +36,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
         using var heartbeatCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var heartbeats = HeartbeatLoop(client, interval, heartbeatCts.Token);
         var runner = new LocalTaskRunner(_o.MinCohortSize);
-        var imaging = new ImagingCohort(_o.DataDirectory, log);
+        var imaging = new ImagingCohort(_o.DataDirectory, log, _o.SpectCalibrationPath);
         var statistics = new StatisticsTaskHandler(_o.SiteId, _o.CohortPath, _o.MinCohortSize);
         var backoff = new Backoff(_o.MaxBackoffSeconds);
 
