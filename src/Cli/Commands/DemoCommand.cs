@@ -15,8 +15,10 @@ public static class DemoCommand
         data.AcceptOnlyFromAmong("dicom", "table");
         var modality = new Option<string>("--modality") { Description = "pet: synthetic PET/CT studies; spect: synthetic SPECT/CT studies quantified with each site's camera calibration", DefaultValueFactory = _ => "pet" };
         modality.AcceptOnlyFromAmong("pet", "spect");
+        var model = new Option<string>("--model") { Description = "logreg: logistic regression on radiomics features; cnn: a 3D CNN on PET/CT lesion patches (TorchSharp; on Debian 12 run fedrad through scripts/torchsharp-runtime.sh)", DefaultValueFactory = _ => "logreg" };
+        model.AcceptOnlyFromAmong("logreg", "cnn");
 
-        var command = new Command("demo", "Run a federated study on synthetic PET/CT radiomics cohorts") { sites, rounds, outDir, data };
+        var command = new Command("demo", "Run a federated study on synthetic PET/CT radiomics cohorts") { sites, rounds, outDir, data, model };
         command.Options.Add(modality);
         command.SetAction(async (parse, ct) =>
         {
@@ -25,7 +27,7 @@ public static class DemoCommand
             if (n is < 1 or > 50) { Console.Error.WriteLine("error: --sites must be 1..50"); return 1; }
             if (r is < 1 or > 1000) { Console.Error.WriteLine("error: --rounds must be 1..1000"); return 1; }
             if (parse.GetValue(modality) == "spect" && parse.GetValue(data) != "dicom") { Console.Error.WriteLine("error: --modality spect needs --data dicom (the SPECT demo starts from images)"); return 1; }
-            var report = await new DemoRunner(n, r, parse.GetValue(outDir)!, parse.GetValue(data) == "dicom") { Modality = parse.GetValue(modality)! }.Run(ct);
+            var report = await new DemoRunner(n, r, parse.GetValue(outDir)!, parse.GetValue(data) == "dicom", cnn: parse.GetValue(model) == "cnn") { Modality = parse.GetValue(modality)! }.Run(ct);
             return report.State == "completed" ? 0 : 1;
         });
         return command;

@@ -16,7 +16,8 @@ namespace FedRad.Cli.Demo;
 /// The embedded demo: synthetic site cohorts, one coordinator and N site agents in this process,
 /// talking gRPC over loopback exactly as separate machines would.
 /// </summary>
-public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromImages)
+/// <param name="cnn">Run a 3D CNN on PET/CT patches instead of radiomics features (<see cref="DeepDemo"/>).</param>
+public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromImages, bool cnn = false)
 {
     /// <summary>pet: synthetic PET/CT studies (the default); spect: synthetic SPECT/CT studies with each site's camera calibration.</summary>
     public string Modality { get; init; } = "pet";
@@ -38,7 +39,7 @@ public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromIm
 
         var sitesRoot = Path.Combine(outDir, "sites");
         if (Directory.Exists(sitesRoot)) Directory.Delete(sitesRoot, recursive: true);
-        var data = fromImages ? WriteImages(sitesRoot) : DemoDataSets.Tabular(sites, sitesRoot);
+        var data = cnn || fromImages ? WriteImages(sitesRoot) : DemoDataSets.Tabular(sites, sitesRoot);
         foreach (var site in data.Sites) AnsiConsole.MarkupLine($"[grey]{site.SiteId}:[/] {Markup.Escape(site.Description)}");
 
         var auditPath = Path.Combine(outDir, "audit.jsonl");
@@ -49,6 +50,8 @@ public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromIm
             SiloPort = FreePort.Next(),
             GatewayPort = FreePort.Next(),
             AuditLogPath = auditPath,
+            // Every model, site update and evaluation aggregate the coordinator received, one file each (SHA-256 named).
+            BlobDirectory = Path.Combine(outDir, "blobs"),
             ServiceId = "fedrad-demo",
             AutoApproveSites = true, // the demo's own synthetic hospitals
         }, Logging);
@@ -83,6 +86,7 @@ public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromIm
                 Imaging = data.Imaging,
             };
             spec.FeatureNames.AddRange(data.Features);
+            if (cnn) spec = await DeepDemo.Spec(admin.Client, data, sites, rounds, ct);
             await admin.Client.CreateStudyAsync(new CreateStudyRequest { Spec = spec }, cancellationToken: ct);
             await admin.Client.StartStudyAsync(new StudyRef { StudyId = spec.StudyId }, cancellationToken: ct);
 
@@ -120,7 +124,8 @@ public sealed class DemoRunner(int sites, int rounds, string outDir, bool fromIm
                     bar.MaxValue = p.Total;
                     bar.Value = p.Done;
                 });
-                data = Modality == "spect" ? SpectDemoData.Write(sites, root, progress) : DemoDataSets.Dicom(sites, root, progress);
+                data = cnn ? DeepDemo.WriteSites(sites, root, progress)
+                    : Modality == "spect" ? SpectDemoData.Write(sites, root, progress) : DemoDataSets.Dicom(sites, root, progress);
             });
         return data;
     }

@@ -165,9 +165,8 @@ public sealed class AdminGrpcService(IGrainFactory grains, IBlobStore blobs, Tim
     {
         // The access interceptor checks unary and server-streaming calls only; this client-streaming call checks itself.
         var http = context.GetHttpContext();
-        var access = http.RequestServices.GetService<AdminAccess>();
-        if (access?.Authorize(nameof(UploadModel), context.RequestHeaders.GetValue("authorization"), http.Connection.RemoteIpAddress) is { Allowed: false } refused)
-            throw Fail(refused.Code, refused.Message);
+        var access = http.RequestServices.GetRequiredService<AdminAccess>().Authorize(nameof(UploadModel), context.RequestHeaders.GetValue("authorization"), http.Connection.RemoteIpAddress);
+        if (!access.Allowed) throw Fail(access.Code, access.Message);
 
         if (!await requestStream.MoveNext(context.CancellationToken) || requestStream.Current.BodyCase != UploadModelMessage.BodyOneofCase.Header)
             throw Fail(StatusCode.InvalidArgument, "a model upload must start with its header");
