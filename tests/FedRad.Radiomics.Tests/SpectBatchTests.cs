@@ -1,5 +1,6 @@
 using System.Globalization;
 using FedRad.Imaging;
+using FedRad.Imaging.Pet;
 using FedRad.Imaging.Spect;
 using FedRad.Imaging.Synthetic;
 using FedRad.Radiomics.Batch;
@@ -124,6 +125,17 @@ public sealed class SpectBatchTests : IDisposable
         Assert.Contains(warnings, w => w.Contains("features computed from counts, not SUV (no SPECT calibration was given)"));
         var truth = Truth(t.Counts, t.Lesion);
         Assert.Equal(truth.Mean, Truth(image, mask).Mean, 1e-9 * truth.Mean);
+    }
+
+    [Fact]
+    public void WithACalibrationAnNmRowThatCannotReachSuvFailsWithTheReason()
+    {
+        var t = SyntheticSpectCtWriter.Write(_dir, Timepoint("t0", 6, 8.0, 0.25, TimeSpan.FromHours(3)) with { WriteInjection = false });
+        var input = new RoiInput(t.SpectFolder, t.RtStructPath, "Lesion", null, "NM", SpectCalibrationTable.Load(t.CalibrationPath));
+        var e = Assert.Throws<SuvRefusedException>(() => RoiInputLoader.Load(input));
+        Assert.Contains("dose", e.Message, StringComparison.OrdinalIgnoreCase);
+        // Without the calibration the same row is read in counts.
+        Assert.Equal("counts", RoiInputLoader.Load(input with { SpectCalibration = null }).Image.Unit);
     }
 
     [Fact]

@@ -15,7 +15,8 @@ namespace FedRad.Radiomics.Io;
 /// <param name="Modality">CT, PT or NM. A PET DICOM series is converted to SUV (body weight); a SPECT (NM) series to
 /// SUV (body weight) as far as <paramref name="SpectCalibration"/> or vendor quantification allow, else Bq/mL or counts;
 /// NIfTI values are used as stored.</param>
-/// <param name="SpectCalibration">The site's SPECT camera calibration, for NM rows; null: counts unless the header carries vendor units.</param>
+/// <param name="SpectCalibration">The site's SPECT camera calibration, for NM rows, which must then reach SUV
+/// (<see cref="SuvRefusedException"/> otherwise); null: counts unless the header carries vendor units.</param>
 public sealed record RoiInput(string ImagePath, string MaskPath, string? RoiName, int? Segment, string Modality,
     SpectCalibrationTable? SpectCalibration = null);
 
@@ -44,7 +45,13 @@ public static class RoiInputLoader
         }
         if (input.Modality == "NM")
         {
-            var spect = SpectSeries.Load(input.ImagePath, new SpectLoadOptions { Calibration = input.SpectCalibration });
+            // With a calibration the cohort is meant to be in SUV: a row that cannot reach it fails (with the reason)
+            // instead of slipping counts in among SUVs.
+            var spect = SpectSeries.Load(input.ImagePath, new SpectLoadOptions
+            {
+                Calibration = input.SpectCalibration,
+                Require = input.SpectCalibration is null ? SpectQuantity.Counts : SpectQuantity.Suv,
+            });
             List<string> warnings = [.. spect.Warnings];
             // Features of counts or Bq/mL are not comparable with SUV features: say which quantity they come from.
             if (spect.Quantity != SpectQuantity.Suv)
