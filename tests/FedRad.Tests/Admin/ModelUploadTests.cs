@@ -85,6 +85,44 @@ public sealed class ModelUploadTests
     }
 
     [Fact]
+    public async Task In_a_deep_study_bad_site_updates_are_refused_or_excluded_with_the_reason_in_the_round()
+    {
+        await using var c = await TestCoordinator.Start();
+        var uploaded = await Upload(c, Model());
+        await c.Register("site-a", "site-b", "site-c");
+        var spec = DeepSpec("deep-5", uploaded.ModelId, "site-a", "site-b", "site-c");
+        spec.MinSites = 3;
+        spec.Strategy = "median"; // a buffering rule: it screens norms within the round
+        await c.Admin.CreateStudyAsync(new CreateStudyRequest { Spec = spec });
+        await c.Admin.StartStudyAsync(new StudyRef { StudyId = "deep-5" });
+
+        ModelWeights W(double scale, double shift, string stem = "encoder.stem.weight", long[]? shape = null) => new(
+        [
+            new WeightTensor(stem, shape ?? [2, 3], (shape is null ? new[] { 0.25, -0.25, 1, 2, 3, 4 } : new double[shape.Aggregate(1L, (a, b) => a * b)]).Select(v => v * scale + shift).ToArray(), DType.Float32),
+            new WeightTensor("head.bias", [1], [shift], DType.Float32),
+        ]);
+        var architecture = await RawUpload.Refused(() => RawUpload.Send(c.Site, "deep-5", 1, "site-a", 40, W(1, 0.1, shape: [4, 3])));
+        Assert.Equal(StatusCode.InvalidArgument, architecture.StatusCode);
+        Assert.Contains("tensor 'encoder.stem.weight' has shape [4,3], expected [2,3]", architecture.Status.Detail);
+        var nan = await RawUpload.Refused(() => RawUpload.Send(c.Site, "deep-5", 1, "site-a", 40, W(1, double.NaN)));
+        Assert.Equal(StatusCode.InvalidArgument, nan.StatusCode);
+        Assert.Contains("non-finite value (NaN)", nan.Status.Detail);
+
+        Assert.Equal(UploadResponse.Types.Outcome.Accepted, (await RawUpload.Send(c.Site, "deep-5", 1, "site-a", 40, W(1, 0.1))).Outcome);
+        Assert.Equal(UploadResponse.Types.Outcome.Accepted, (await RawUpload.Send(c.Site, "deep-5", 1, "site-b", 40, W(1, 0.2))).Outcome);
+        Assert.Equal(UploadResponse.Types.Outcome.Accepted, (await RawUpload.Send(c.Site, "deep-5", 1, "site-c", 40, W(1000, 0))).Outcome);
+
+        var status = await c.WaitFor("deep-5", s => s.Rounds.Count >= 1);
+        var round = status.Rounds[0];
+        Assert.Equal("completed", round.State);
+        Assert.Equal(2, round.RejectedUpdates);
+        Assert.Contains(round.StrategyLog, line => line.Contains("site-c") && line.Contains("norm"));
+        // The model of the round is the median of the two sites left: their mean, coordinate by coordinate.
+        var result = await c.DownloadModel("site-a", round.ResultModelId);
+        Assert.Equal(0.15, result["head.bias"].Values[0], 6);
+    }
+
+    [Fact]
     public async Task A_corrupt_upload_is_refused_and_not_stored_so_a_study_naming_it_cannot_start()
     {
         await using var c = await TestCoordinator.Start();
