@@ -26,6 +26,7 @@ public static class DemoCommand
             var r = parse.GetValue(rounds);
             if (n is < 1 or > 50) { Console.Error.WriteLine("error: --sites must be 1..50"); return 1; }
             if (r is < 1 or > 1000) { Console.Error.WriteLine("error: --rounds must be 1..1000"); return 1; }
+            if (parse.GetValue(model) == "cnn" && DeepDemo.TorchProblem() is { } torch) { Console.Error.WriteLine($"error: {torch}"); return 1; }
             if (parse.GetValue(modality) == "spect" && parse.GetValue(data) != "dicom") { Console.Error.WriteLine("error: --modality spect needs --data dicom (the SPECT demo starts from images)"); return 1; }
             var report = await new DemoRunner(n, r, parse.GetValue(outDir)!, parse.GetValue(data) == "dicom", cnn: parse.GetValue(model) == "cnn") { Modality = parse.GetValue(modality)! }.Run(ct);
             return report.State == "completed" ? 0 : 1;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using FedRad.DeepLearning;
 using FedRad.DeepLearning.Models;
 using FedRad.DeepLearning.Weights;
 using FedRad.Imaging;
@@ -24,6 +25,20 @@ public static class DeepDemo
     public const int PatchSize = 16;
     public const int Width = 8;
     private const ulong InitialSeed = 7;
+
+    /// <summary>
+    /// Null when TorchSharp's native library loads in this process, else why not and what to do (on Debian 12 its
+    /// libstdc++ is too old unless the program runs through scripts/torchsharp-runtime.sh).
+    /// </summary>
+    public static string? TorchProblem()
+    {
+        try { TorchRuntime.Configure(); return null; }
+        catch (TypeInitializationException e)
+        {
+            return $"TorchSharp does not load on this host ({(e.InnerException ?? e).Message.Split('\n')[0].Trim()}). Where the system libstdc++ lacks GLIBCXX_3.4.32 "
+                + $"(Debian 12), run fedrad through the runtime script: scripts/torchsharp-runtime.sh run {Environment.ProcessPath} demo --model cnn ...";
+        }
+    }
 
     /// <summary>
     /// Per site: one PET/CT study per patient (PET with SUV tags, CT, RTSTRUCT "Lesion"), manifest.csv with a PT and a

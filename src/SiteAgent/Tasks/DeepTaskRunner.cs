@@ -39,7 +39,13 @@ public sealed class DeepTaskRunner(PatchCohort cohort, string dataDirectory, int
         if (patches.Samples.Count < minCohortSize)
             throw new TaskRefusedException($"the local cohort has {patches.Samples.Count} patients with a patch, below this site's minimum of {minCohortSize} for any shared result");
 
-        var model = DeepModels.Create(spec, task.Training.Seed);
+        IDeepModel model;
+        try { model = DeepModels.Create(spec, task.Training.Seed); }
+        catch (TypeInitializationException e)
+        {
+            // Declined rather than retried: this host cannot run TorchSharp until the agent is started differently.
+            throw new TaskRefusedException($"TorchSharp does not load on this host ({(e.InnerException ?? e).Message.Split('\n')[0].Trim()}); where the system libstdc++ lacks GLIBCXX_3.4.32 (Debian 12) run the agent through scripts/torchsharp-runtime.sh");
+        }
         // Refuses weights of another architecture (TensorFormatException names the tensor).
         WeightConversion.Load(model.Module, global);
         try
