@@ -116,7 +116,7 @@ public static class StudyFile
         {
             var top = Fields(doc, "", ["study_id", "description", "model", "feature_names", "label_column", "rounds", "site_ids", "min_sites",
                 "round_timeout_seconds", "training", "strategy", "strategy_parameters", "imaging", "no_standardisation",
-                "cohort", "harmonisation", "feature_selection", "privacy", "validation"]);
+                "deep_model", "initial_model_id", "cohort", "harmonisation", "feature_selection", "privacy", "validation"]);
             var training = Section(top, "training", ["local_epochs", "learning_rate", "l2", "batch_size", "seed"]);
             var defaults = new TrainingSettings();
             var studyId = String(top, "study_id", "");
@@ -133,8 +133,10 @@ public static class StudyFile
                 RoundTimeoutSeconds = Int(top, "round_timeout_seconds", 60),
                 Strategy = String(top, "strategy", "fedavg"),
                 StrategyParameters = Numbers(top, "strategy_parameters"),
-                Standardise = !Bool(top, "no_standardisation", false),
-                Imaging = Imaging(top, attachments),
+                // A deep model normalises its own patches: no standardisation round.
+                Standardise = !Bool(top, "no_standardisation", false) && !top.ContainsKey("deep_model"),
+                Imaging = top.ContainsKey("deep_model") ? DeepModel(top) : Imaging(top, attachments),
+                InitialModelId = String(top, "initial_model_id", ""),
                 Training = new TrainingSettings
                 {
                     LocalEpochs = Int(training, "training.local_epochs", defaults.LocalEpochs),
@@ -202,6 +204,20 @@ public static class StudyFile
                     break;
             }
             return new ImagingSource(settings, roi);
+        }
+
+        /// <summary>A deep model's patches (docs/deep-learning.md), carried to the sites like an imaging source.</summary>
+        private ImagingSource DeepModel(Dictionary<string, YamlNode> top)
+        {
+            if (top.TryGetValue("imaging", out var imaging))
+                Problem(imaging, "imaging", "give imaging (radiomics features) or deep_model (image patches), not both");
+            var f = Section(top, "deep_model", ["patch_size", "width", "roi"]);
+            return StudyMapping.DeepImaging(new Protocol.V1.DeepModel
+            {
+                PatchSize = Int(f, "deep_model.patch_size", 16),
+                Width = Int(f, "deep_model.width", 8),
+                Roi = String(f, "deep_model.roi", ""),
+            });
         }
 
         // ---- recorded sections: validated here, kept in the definition's text, not executed yet ----

@@ -1,3 +1,4 @@
+using FedRad.Coordinator.Studies;
 using FedRad.Protocol.V1;
 using FedRad.Shared.Tensors;
 using FedRad.Shared.Transfer;
@@ -120,6 +121,32 @@ public sealed class ModelUploadTests
         // The model of the round is the median of the two sites left: their mean, coordinate by coordinate.
         var result = await c.DownloadModel("site-a", round.ResultModelId);
         Assert.Equal(0.15, result["head.bias"].Values[0], 6);
+    }
+
+    [Fact]
+    public void A_deep_study_file_reads_like_its_spec_and_one_without_an_initial_model_is_refused()
+    {
+        var spec = DeepSpec("deep-file", new string('b', 64), "site-a");
+        var definition = StudyMapping.FromSpec(spec);
+        Assert.False(definition.Standardise);
+        var text = StudyMapping.SpecText(StudyMapping.ToSpec(definition));
+        var read = StudyFile.Parse(text, "spec.json", new Dictionary<string, string>());
+        Assert.Equal(definition.InitialModelId, read.InitialModelId);
+        Assert.Equal(definition.Imaging, read.Imaging);
+        Assert.False(read.Standardise);
+
+        var yaml = """
+            study_id: deep-yaml
+            model: cnn-early
+            rounds: 3
+            deep_model: {patch_size: 16, width: 8, roi: Lesion}
+            """;
+        var e = Assert.Throws<StudyFileException>(() => StudyFile.Parse(yaml, "study.yaml", new Dictionary<string, string>()));
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal("initial_model_id", problem.Field);
+        Assert.Contains("model 'cnn-early' needs initial_model_id", problem.Message);
+        var ok = StudyFile.Parse(yaml + $"\ninitial_model_id: {new string('c', 64)}\n", "study.yaml", new Dictionary<string, string>());
+        Assert.Equal(16, StudyMapping.DeepModelOf(ok.Imaging!).PatchSize);
     }
 
     [Fact]
