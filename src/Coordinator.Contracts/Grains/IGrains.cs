@@ -48,6 +48,8 @@ public interface IRoundGrain : IGrainWithStringKey
 {
     Task Open(RoundPlan plan);
     Task<SubmitResult> Submit(SiteUpdate update);
+    /// <summary>The site declines its task (its policy refused it): recorded, and the round goes on without it.</summary>
+    Task<SubmitResult> Decline(string siteId, string taskId, string reason);
     [AlwaysInterleave] Task<RoundView?> GetView();
     /// <summary>SHA-256 of the payload accepted from the site in this round, or null.</summary>
     [AlwaysInterleave] Task<string?> AcceptedPayload(string siteId);

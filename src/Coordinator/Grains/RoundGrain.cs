@@ -101,7 +101,35 @@ public sealed class RoundGrain(
         await outbox.Flush(state);
 
         if (S.Accepted.Count == plan.SelectedSites.Count) await Close("all sites answered");
+        else if (S.Accepted.Count + S.Declined.Count == plan.SelectedSites.Count && S.Accepted.Count >= plan.MinSites)
+            await Close($"all sites answered or declined ({S.Declined.Count} declined)");
         return new SubmitResult(SubmitOutcome.Accepted, $"result of site '{update.SiteId}' accepted for round {plan.Round}");
+    }
+
+    public async Task<SubmitResult> Decline(string siteId, string taskId, string reason)
+    {
+        var plan = S.Plan;
+        if (plan is null || S.State != RoundState.Open)
+            return new SubmitResult(SubmitOutcome.RoundClosed, $"round {this.GetPrimaryKeyString()} is not open");
+        if (!plan.SelectedSites.Contains(siteId) || taskId != TaskId(siteId))
+            return new SubmitResult(SubmitOutcome.NotSelected, $"site '{siteId}' has no task '{taskId}' in round {plan.Round}");
+        if (S.Accepted.ContainsKey(siteId))
+            return new SubmitResult(SubmitOutcome.Conflict, $"site '{siteId}' already contributed to round {plan.Round}");
+        if (!S.Declined.TryAdd(siteId, reason))
+            return new SubmitResult(SubmitOutcome.Duplicate, $"site '{siteId}' had already declined round {plan.Round}");
+        S.StrategyLog.Add($"site '{siteId}' declined: {reason}");
+        S.Outbox.Add(EventOutbox.Entry(new UpdateRejected(plan.StudyId, plan.Round, siteId, $"declined by the site: {reason}", clock.GetUtcNow())));
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<ISiteGrain>(siteId).RemoveTask(taskId);
+        log.LogWarning("Round {Study}/{Round}: site {Site} declined: {Reason}", plan.StudyId, plan.Round, siteId, reason);
+        await outbox.Flush(state);
+        // Nobody else will answer: close now rather than at the deadline.
+        if (S.Accepted.Count + S.Declined.Count == plan.SelectedSites.Count)
+        {
+            if (S.Accepted.Count >= plan.MinSites && S.Accepted.Count > 0) await Close($"all sites answered or declined ({S.Declined.Count} declined)");
+            else await Fail($"{S.Declined.Count} of {plan.SelectedSites.Count} sites declined; {S.Accepted.Count} answered, below the minimum of {plan.MinSites}");
+        }
+        return new SubmitResult(SubmitOutcome.Accepted, "the site's refusal is recorded");
     }
 
     public Task<RoundView?> GetView() => Task.FromResult(S.Plan is null ? null : View());
@@ -341,7 +369,7 @@ public sealed class RoundGrain(
     private async Task AssignOutstandingTasks()
     {
         var plan = S.Plan!;
-        foreach (var site in plan.SelectedSites.Where(s => !S.Accepted.ContainsKey(s)))
+        foreach (var site in plan.SelectedSites.Where(s => !S.Accepted.ContainsKey(s) && !S.Declined.ContainsKey(s)))
             await GrainFactory.GetGrain<ISiteGrain>(site).AssignTask(new SiteTaskInfo
             {
                 TaskId = TaskId(site),

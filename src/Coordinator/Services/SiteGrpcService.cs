@@ -142,6 +142,9 @@ public sealed class SiteGrpcService(
         finally { entry.Gate.Release(); }
 
         staging.Remove(key);
+        if (header.Refused && header.Kind != TaskKind.Statistics)
+            return Respond(await grains.GetGrain<IRoundGrain>(IRoundGrain.Key(header.StudyId, header.Round))
+                .Decline(header.SiteId, header.TaskId, System.Text.Encoding.UTF8.GetString(payload)));
         if (header.Kind == TaskKind.Statistics)
             return Respond(await grains.GetGrain<IStatisticsQueryGrain>(header.TaskId)
                 .Answer(header.SiteId, new StatisticsAnswer(System.Text.Encoding.UTF8.GetString(payload), header.Refused)));
@@ -187,7 +190,7 @@ public sealed class SiteGrpcService(
         {
             if (string.IsNullOrEmpty(h.StudyId) || h.Round < 0)
                 throw Fail(StatusCode.InvalidArgument, "upload header needs study_id and a round number");
-            if (h.SampleCount <= 0)
+            if (h.SampleCount <= 0 && !h.Refused)
                 throw Fail(StatusCode.InvalidArgument, $"sample_count must be positive, got {h.SampleCount}");
         }
         else if (h.Kind != TaskKind.Statistics)

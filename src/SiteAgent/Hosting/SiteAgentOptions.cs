@@ -35,6 +35,15 @@ public sealed class SiteAgentOptions
     public string KeyPath { get; set; } = "";
     public string CaCertificatePath { get; set; } = "";
 
+    /// <summary>The site's policy file (what may run here); empty: every task is allowed.</summary>
+    public string PolicyPath { get; set; } = "";
+
+    /// <summary>The site's own audit log of policy decisions; default: .fedrad/site-audit.jsonl in the data folder.</summary>
+    public string SiteAuditLogPath { get; set; } = "";
+
+    /// <summary>Where `fedrad site approve` records decisions on tasks waiting for manual approval.</summary>
+    public string ApprovalsDirectory { get; set; } = "";
+
     /// <summary>Local HTTP/1.1 address(es) of the agent's /healthz, e.g. "http://127.0.0.1:8081"; empty: none.</summary>
     public string HealthUrls { get; set; } = "";
 

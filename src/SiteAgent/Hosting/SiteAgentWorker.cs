@@ -3,7 +3,9 @@ using FedRad.Learning.Data;
 using FedRad.Privacy.Pki;
 using FedRad.Protocol.V1;
 using FedRad.Shared.Tensors;
+using FedRad.Privacy.Policy;
 using FedRad.SiteAgent.Cohorts;
+using FedRad.SiteAgent.Policy;
 using FedRad.SiteAgent.Coordinator;
 using FedRad.SiteAgent.Tasks;
 using Grpc.Core;
@@ -20,7 +22,8 @@ namespace FedRad.SiteAgent.Hosting;
 public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentStatus status, ILogger<SiteAgentWorker> log) : BackgroundService
 {
     public const string Version = "0.1.0";
-    private static readonly string[] Capabilities = ["train.logreg", "evaluate.logreg", "statistics"];
+    private static readonly string[] Capabilities =
+        ["train.logreg", "evaluate.logreg", "statistics", .. DeepTaskRunner.Kinds.SelectMany(k => new[] { $"train.{k}", $"evaluate.{k}" })];
 
     private readonly SiteAgentOptions _o = options.Value;
     // Tasks already answered: a task re-sent after a reconnection is not run twice.
@@ -35,24 +38,46 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
         var interval = await RegisterUntilAccepted(client, ct);
         using var heartbeatCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var heartbeats = HeartbeatLoop(client, interval, heartbeatCts.Token);
-        var runner = new LocalTaskRunner(_o.MinCohortSize);
+        var gate = TaskGate.Open(_o);
+        // The stricter of --min-cohort and the policy's min_cohort applies to every aggregate.
+        var minCohort = Math.Max(_o.MinCohortSize, gate.Policy?.MinCohort ?? 0);
+        var runner = new LocalTaskRunner(minCohort);
         var imaging = new ImagingCohort(_o.DataDirectory, log, _o.SpectCalibrationPath);
-        var statistics = new StatisticsTaskHandler(_o.SiteId, _o.CohortPath, _o.MinCohortSize);
+        var deep = new DeepTaskRunner(new PatchCohort(_o.DataDirectory, log), _o.DataDirectory, minCohort, log);
+        var statistics = new StatisticsTaskHandler(_o.SiteId, _o.CohortPath, minCohort);
         var backoff = new Backoff(_o.MaxBackoffSeconds);
 
         while (!ct.IsCancellationRequested)
         {
+            // Reopened a few seconds after a task is held for approval, so that the task comes back and is checked again.
+            using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             try
             {
-                using var stream = client.Site.ReceiveTasks(new ReceiveTasksRequest { SiteId = _o.SiteId }, cancellationToken: ct);
+                using var stream = client.Site.ReceiveTasks(new ReceiveTasksRequest { SiteId = _o.SiteId }, cancellationToken: streamCts.Token);
                 await foreach (var task in stream.ResponseStream.ReadAllAsync(ct))
                 {
                     backoff.Reset();
+                    if (_done.Contains(task.TaskId)) continue;
+                    var decision = gate.Admit(task);
+                    if (decision.Verdict == PolicyVerdict.AwaitingApproval)
+                    {
+                        // Held until the site's operator decides; the stream re-sends it after every reconnection.
+                        log.LogWarning("Task {Task} waits for manual approval at this site (fedrad site approve {Task})", task.TaskId, task.TaskId);
+                        streamCts.CancelAfter(TimeSpan.FromSeconds(3));
+                        continue;
+                    }
+                    if (decision.Verdict == PolicyVerdict.Refused)
+                    {
+                        await Refuse(client, task, decision.Reason, ct);
+                        continue;
+                    }
                     if (task.Kind == TaskKind.Statistics) await AnswerStatistics(client, statistics, task, ct);
-                    else await Handle(client, runner, imaging, task, ct);
+                    else await Handle(client, runner, imaging, deep, task, ct);
+                    if (_done.Contains(task.TaskId)) gate.Completed(task);
                 }
             }
             catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException) { break; }
+            catch (Exception e) when (streamCts.IsCancellationRequested && e is OperationCanceledException or RpcException) { continue; } // reopened to re-check held tasks
             catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
             {
                 // The coordinator no longer knows this site (e.g. it restarted with in-memory state).
@@ -81,7 +106,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
     private (X509Certificate2, X509Certificate2)? Tls() => _o.CertificatePath.Length == 0 ? null :
         (PemFiles.ReadCertificateWithKey(_o.CertificatePath, _o.KeyPath), PemFiles.ReadCertificate(_o.CaCertificatePath));
 
-    private async Task Handle(CoordinatorClient client, LocalTaskRunner runner, ImagingCohort imaging, SiteTask task, CancellationToken ct)
+    private async Task Handle(CoordinatorClient client, LocalTaskRunner runner, ImagingCohort imaging, DeepTaskRunner deep, SiteTask task, CancellationToken ct)
     {
         if (_done.Contains(task.TaskId)) return;
         if (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > task.DeadlineUnixMs)
@@ -94,10 +119,15 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
         try
         {
             var global = TensorCodec.Deserialize(await client.Download(_o.SiteId, task.GlobalModel, ct));
-            var cohortPath = task.Imaging is null
-                ? _o.CohortPath
-                : await imaging.Build(task.Imaging, task.FeatureNames, task.LabelColumn, ct);
-            result = runner.Run(task, global, cohortPath);
+            if (DeepTaskRunner.Handles(task.Model))
+                result = await Task.Run(() => deep.Run(task, global), ct);
+            else
+            {
+                var cohortPath = task.Imaging is null
+                    ? _o.CohortPath
+                    : await imaging.Build(task.Imaging, task.FeatureNames, task.LabelColumn, ct);
+                result = runner.Run(task, global, cohortPath);
+            }
         }
         catch (Exception e) when (e is TaskRefusedException or CohortFormatException or TensorFormatException or InvalidDataException)
         {
@@ -133,6 +163,20 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
             log.LogError("Task {Task}: result refused by the coordinator ({Status}: {Detail})", task.TaskId, e.StatusCode, e.Status.Detail);
             _done.Add(task.TaskId);
         }
+    }
+
+    /// <summary>Tells the coordinator that this site's policy refuses the task, and why (the site's audit log has it too).</summary>
+    private async Task Refuse(CoordinatorClient client, SiteTask task, string reason, CancellationToken ct)
+    {
+        log.LogWarning("Task {Task} refused by this site's policy: {Reason}", task.TaskId, reason);
+        var header = new UploadHeader
+        {
+            SiteId = _o.SiteId, TaskId = task.TaskId, StudyId = task.StudyId, Round = task.Round, Kind = task.Kind, Refused = true,
+        };
+        var payload = task.Kind == TaskKind.Statistics
+            ? FedRad.Statistics.Protocol.ProtocolJson.SerializeRefusal(new FedRad.Statistics.Protocol.SiteRefusal(_o.SiteId, FedRad.Statistics.Protocol.RefusalCause.NotPermitted, reason))
+            : reason;
+        await UploadOnce(client, task, header, System.Text.Encoding.UTF8.GetBytes(payload), ct);
     }
 
     private async Task AnswerStatistics(CoordinatorClient client, StatisticsTaskHandler handler, SiteTask task, CancellationToken ct)

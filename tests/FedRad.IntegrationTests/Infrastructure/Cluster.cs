@@ -109,7 +109,10 @@ public sealed class Cluster : IAsyncDisposable
                 continue;
             }
             if (condition(s)) return s;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"study {studyId} did not reach the expected state: {s}\ncoordinator:\n{Coordinator?.Output}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"study {studyId} did not reach the expected state: {s}\n" +
+                    string.Join("\n", Sites.Values.Select(p => $"{p.Name}:\n" + string.Join("\n", p.Output.Split('\n').TakeLast(15)))) +
+                    $"\ncoordinator:\n{string.Join("\n", Coordinator?.Output.Split('\n').TakeLast(40) ?? [])}");
             await Task.Delay(100);
         }
     }

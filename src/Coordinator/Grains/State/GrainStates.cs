@@ -62,6 +62,8 @@ public sealed class RoundGrainState : IHasOutbox
     /// <summary>The strategy's decisions (rejections, exclusions), one line each.</summary>
     [Id(11)] public List<string> StrategyLog { get; set; } = [];
     [Id(12)] public List<OutboxEntry> Outbox { get; set; } = [];
+    /// <summary>Sites that declined their task, with their reason.</summary>
+    [Id(13)] public Dictionary<string, string> Declined { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("FedRad.AcceptedUpdate")]
