@@ -1,3 +1,5 @@
+using FedRad.Coordinator.Hosting;
+using FedRad.Coordinator.Security;
 using FedRad.Coordinator.Studies;
 using FedRad.Protocol.V1;
 using FedRad.Shared.Tensors;
@@ -5,6 +7,8 @@ using FedRad.Shared.Transfer;
 using FedRad.Tests.Infrastructure;
 using Google.Protobuf;
 using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
 
 namespace FedRad.Tests.Admin;
 
@@ -147,6 +151,60 @@ public sealed class ModelUploadTests
         Assert.Contains("model 'cnn-early' needs initial_model_id", problem.Message);
         var ok = StudyFile.Parse(yaml + $"\ninitial_model_id: {new string('c', 64)}\n", "study.yaml", new Dictionary<string, string>());
         Assert.Equal(16, StudyMapping.DeepModelOf(ok.Imaging!).PatchSize);
+    }
+
+    [Fact]
+    public async Task With_admin_tokens_only_an_operator_may_upload_a_model()
+    {
+        var dir = Directory.CreateTempSubdirectory("fedrad-upload-auth-").FullName;
+        var secretFile = Path.Combine(dir, "secret");
+        var secret = AdminTokens.NewSecret();
+        await File.WriteAllTextAsync(secretFile, secret);
+        var app = CoordinatorHost.Build(new CoordinatorOptions
+        {
+            Urls = "http://127.0.0.1:0", SiloPort = FreePort(), GatewayPort = FreePort(), AuditLogPath = Path.Combine(dir, "audit.jsonl"),
+            AdminSecretFile = secretFile, ServiceId = "upload-auth-" + Guid.NewGuid().ToString("N")[..8],
+        }, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        await app.StartAsync();
+        try
+        {
+            using var channel = GrpcChannel.ForAddress(CoordinatorHost.BoundAddress(app));
+            var admin = new AdminService.AdminServiceClient(channel);
+            var tokens = new AdminTokens(Convert.FromBase64String(secret));
+            string Token(AdminRole role) => tokens.Issue(role, $"{role}-user", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
+            async Task<UploadModelResponse> UploadAs(string? token)
+            {
+                var payload = Model();
+                using var call = admin.UploadModel(token is null ? null : new Metadata { { "authorization", $"Bearer {token}" } });
+                try
+                {
+                    await call.RequestStream.WriteAsync(new UploadModelMessage { Header = new UploadModelHeader { TotalBytes = payload.Length, Sha256 = Payload.Sha256Hex(payload) } });
+                    await call.RequestStream.WriteAsync(new UploadModelMessage { Chunk = new PayloadChunk { Offset = 0, Data = ByteString.CopyFrom(payload), TotalBytes = payload.Length } });
+                    await call.RequestStream.CompleteAsync();
+                }
+                catch (RpcException) { /* refused before reading: the status comes with the response */ }
+                return await call;
+            }
+
+            var none = await Assert.ThrowsAsync<RpcException>(() => UploadAs(null));
+            Assert.Equal(StatusCode.Unauthenticated, none.StatusCode);
+            var reader = await Assert.ThrowsAsync<RpcException>(() => UploadAs(Token(AdminRole.Statistician)));
+            Assert.Equal(StatusCode.PermissionDenied, reader.StatusCode);
+            Assert.Contains("UploadModel needs the operator role", reader.Status.Detail);
+            Assert.Equal(Payload.Sha256Hex(Model()), (await UploadAs(Token(AdminRole.Operator))).ModelId);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 
     [Fact]
