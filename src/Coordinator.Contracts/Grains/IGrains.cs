@@ -62,6 +62,8 @@ public interface IStatisticsQueryGrain : IGrainWithStringKey
 {
     /// <summary>Hands the request to the site (as a task it receives on its stream).</summary>
     Task Ask(string siteId, string requestJson, DateTimeOffset deadline);
+    /// <summary>The same for a study's preparation: the site answers about the study's cohort (its features, label, covariates, inclusion filters).</summary>
+    Task AskForStudy(string siteId, string requestJson, DateTimeOffset deadline, StudyDefinition study);
     /// <summary>The site's answer, from its upload. Idempotent for the same answer.</summary>
     Task<SubmitResult> Answer(string siteId, StatisticsAnswer answer);
     [AlwaysInterleave] Task<StatisticsAnswer?> GetAnswer();

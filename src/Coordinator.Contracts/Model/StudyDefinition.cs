@@ -26,7 +26,74 @@ public sealed record StudyDefinition
     [Id(14)] public string DefinitionSha256 { get; init; } = "";
     /// <summary>SHA-256 of a blob uploaded with UploadModel that the first round starts from ("" = the model family's own initial model).</summary>
     [Id(15)] public string InitialModelId { get; init; } = "";
+
+    // Study preparation (docs/coordinator.md "Preparing a study"): inclusion at the sites, then ComBat, then selection.
+    /// <summary>cohort.inclusion: a patient stays in a site's cohort when it passes every filter.</summary>
+    [Id(20)] public IReadOnlyList<InclusionRule> Inclusion { get; init; } = [];
+    /// <summary>ComBat across sites before training; null: none.</summary>
+    [Id(21)] public HarmonisationSettings? Harmonisation { get; init; }
+    /// <summary>Feature selection on the pooled data before training; null: none (every feature is used).</summary>
+    [Id(22)] public FeatureSelectionSettings? FeatureSelection { get; init; }
+    /// <summary>
+    /// What the preparation produced; set by the study grain on the definition its rounds carry (never on the
+    /// definition as created): the rounds' FeatureNames are then the selected features.
+    /// </summary>
+    [Id(23)] public PreparationResult? Prepared { get; init; }
+
+    public bool NeedsPreparation => Inclusion.Count > 0 || Harmonisation is not null || FeatureSelection is not null;
 }
+
+/// <summary>One inclusion filter: equal to a text, one of several texts, or a number within [Min, Max].</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.InclusionRule")]
+public sealed record InclusionRule(
+    [property: Id(0)] string Column,
+    [property: Id(1)] string? EqualTo,
+    [property: Id(2)] IReadOnlyList<string> AnyOf,
+    [property: Id(3)] double? Min,
+    [property: Id(4)] double? Max);
+
+/// <summary>ComBat with each site as a batch, preserving the covariates' effects.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.HarmonisationSettings")]
+public sealed record HarmonisationSettings([property: Id(0)] IReadOnlyList<string> Covariates);
+
+[GenerateSerializer, Immutable, Alias("FedRad.FeatureSelectionSettings")]
+public sealed record FeatureSelectionSettings([property: Id(0)] string Method, [property: Id(1)] int MaxFeatures);
+
+public enum PreparationState { Running = 1, Completed = 2, Failed = 3 }
+
+/// <summary>The outcome of a study's preparation. Aggregates only: counts, site-level means and SDs, pooled scores.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.PreparationResult")]
+public sealed record PreparationResult
+{
+    [Id(0)] public PreparationState State { get; init; } = PreparationState.Running;
+    /// <summary>The features training and evaluation use, in the study's order.</summary>
+    [Id(1)] public IReadOnlyList<string> SelectedFeatures { get; init; } = [];
+    /// <summary>Selection score per feature (univariate_auc: pooled AUC of the feature alone).</summary>
+    [Id(2)] public IReadOnlyDictionary<string, double> FeatureScores { get; init; } = new Dictionary<string, double>();
+    [Id(3)] public IReadOnlyList<SitePreparation> Sites { get; init; } = [];
+    /// <summary>Features ComBat leaves unadjusted (constant within some site).</summary>
+    [Id(4)] public IReadOnlyList<string> Unadjusted { get; init; } = [];
+    /// <summary>The fitted ComBat adjustment of every site (FedRad.Statistics ComBatAdjustment as JSON); "" without harmonisation.</summary>
+    [Id(5)] public string HarmonisationJson { get; init; } = "";
+}
+
+[GenerateSerializer, Immutable, Alias("FedRad.SitePreparation")]
+public sealed record SitePreparation(
+    [property: Id(0)] string SiteId,
+    [property: Id(1)] long Included,
+    [property: Id(2)] long Excluded,
+    [property: Id(3)] IReadOnlyList<FeatureShift> Harmonisation,
+    // Why the site takes no part in the study ("" when it does): its cohort failed the eligibility check.
+    [property: Id(4)] string Refusal = "");
+
+/// <summary>A feature's mean and SD at one site before and after ComBat.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.FeatureShift")]
+public sealed record FeatureShift(
+    [property: Id(0)] string Feature,
+    [property: Id(1)] double MeanBefore,
+    [property: Id(2)] double SdBefore,
+    [property: Id(3)] double MeanAfter,
+    [property: Id(4)] double SdAfter);
 
 /// <summary>
 /// Radiomics settings (YAML, identical for every site) and the ROI to extract features from. For a deep model the
@@ -46,7 +113,7 @@ public sealed record TrainingSettings
 }
 
 /// <summary>What a site is asked to do with the global model.</summary>
-public enum WorkKind { Train = 1, Evaluate = 2, Statistics = 3, Standardise = 4 }
+public enum WorkKind { Train = 1, Evaluate = 2, Statistics = 3, Standardise = 4, Prepare = 8 }
 
 /// <summary>A content-addressed model payload in the coordinator's blob store.</summary>
 [GenerateSerializer, Immutable, Alias("FedRad.ModelRef")]

@@ -13,4 +13,6 @@ public sealed record StudyView
     [Id(5)] public string FailureReason { get; init; } = "";
     [Id(6)] public ModelRef? FinalModel { get; init; }
     [Id(7)] public IReadOnlyList<string> EnrolledSites { get; init; } = [];
+    /// <summary>The study's preparation before training (null when the definition has none).</summary>
+    [Id(20)] public PreparationResult? Preparation { get; init; }
 }

@@ -4,7 +4,12 @@ using FedRad.Coordinator.Contracts.Grains;
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Coordinator.Grains.State;
 using FedRad.Coordinator.Storage;
+using FedRad.Coordinator.Statistics;
 using FedRad.Coordinator.Studies;
+using FedRad.Statistics.Coordinator;
+using FedRad.Statistics.Data;
+using FedRad.Statistics.Protocol;
+using System.Text.Json;
 using FedRad.Learning.Models;
 using FedRad.Shared.Tensors;
 using FedRad.Coordinator.Events;
@@ -56,15 +61,65 @@ public sealed class StudyGrain(
         if (sites.Count < def.MinSites)
             throw new InvalidOperationException($"study needs at least {def.MinSites} sites but {sites.Count} are registered");
 
-        S.CurrentModel = await InitialModel(def);
         S.EnrolledSites = sites.ToList();
         S.State = StudyState.Running;
+        if (def.NeedsPreparation) S.Preparation = new PreparationResult();
+        else S.CurrentModel = await InitialModel(def);
         await state.WriteStateAsync();
         await this.RegisterOrUpdateReminder(DriveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         log.LogInformation("Study {Study} started with sites {Sites}", def.StudyId, string.Join(", ", sites));
-        if (def.Standardise) await OpenRound(0, WorkKind.Standardise);
-        else await OpenRound(1, WorkKind.Train);
+        if (def.NeedsPreparation) EnsurePreparing();
+        else await OpenFirstRound();
         return View();
+    }
+
+    private Task OpenFirstRound() => S.Definition!.Standardise ? OpenRound(0, WorkKind.Standardise) : OpenRound(1, WorkKind.Train);
+
+    /// <summary>The definition the rounds run: after a preparation, its selected features and harmonisation.</summary>
+    private StudyDefinition RoundDefinition() => S.Preparation is { State: PreparationState.Completed } p
+        ? S.Definition! with { FeatureNames = p.SelectedFeatures, Prepared = p }
+        : S.Definition!;
+
+    // The preparation runs in the background of this activation (like an analysis); Advance restarts it after a
+    // crash, and its requests reach the same query grains again, so answers already received are reused.
+    private Task? _preparing;
+
+    private void EnsurePreparing()
+    {
+        if (_preparing is not null) return;
+        DelayDeactivation(TimeSpan.FromHours(12));
+        _preparing = Prepare();
+    }
+
+    private async Task Prepare()
+    {
+        var def = S.Definition!;
+        var timeout = TimeSpan.FromSeconds(def.RoundTimeoutSeconds);
+        var channels = S.EnrolledSites.Select(site => new RemoteSiteChannel(GrainFactory, $"{def.StudyId}/prepare", site, timeout, def)).ToList();
+        PreparationResult result;
+        try
+        {
+            log.LogInformation("Study {Study}: preparing (inclusion {Filters} filters, harmonisation {Harmonisation}, selection {Selection})",
+                def.StudyId, def.Inclusion.Count, def.Harmonisation is null ? "none" : "combat", def.FeatureSelection?.Method ?? "none");
+            result = await Preparation.RunAsync(new Federation(channels), def, def.MinSites);
+        }
+        catch (Exception e) when (e is AnalysisFailedException or SiteRefusedException or StatisticsInputException or JsonException or InvalidOperationException)
+        {
+            _preparing = null;
+            if (S.State != StudyState.Running) return;
+            S.Preparation = S.Preparation! with { State = PreparationState.Failed };
+            await Finish(StudyState.Failed, $"the preparation failed: {e.Message}");
+            return;
+        }
+        _preparing = null;
+        if (S.State != StudyState.Running || S.Preparation is not { State: PreparationState.Running }) return; // cancelled meanwhile
+        S.Preparation = result;
+        // Sites whose cohort is not eligible take no further part.
+        S.EnrolledSites = result.Sites.Where(x => x.Refusal.Length == 0).Select(x => x.SiteId).ToList();
+        S.CurrentModel = await InitialModel(RoundDefinition());
+        await state.WriteStateAsync();
+        log.LogInformation("Study {Study}: prepared; features {Features}", def.StudyId, string.Join(", ", result.SelectedFeatures));
+        await OpenFirstRound();
     }
 
     /// <summary>The uploaded initial model the study names (deep models), or the model family's own initial model.</summary>
@@ -130,7 +185,13 @@ public sealed class StudyGrain(
     /// </summary>
     private async Task Advance()
     {
-        if (S.State != StudyState.Running || S.CurrentPlan is not { } plan) return;
+        if (S.State != StudyState.Running) return;
+        if (S.Preparation is { State: PreparationState.Running })
+        {
+            EnsurePreparing();
+            return;
+        }
+        if (S.CurrentPlan is not { } plan) return;
         var roundGrain = GrainFactory.GetGrain<IRoundGrain>(IRoundGrain.Key(plan.StudyId, plan.Round));
         var round = await roundGrain.GetView();
         if (round is null)
@@ -163,7 +224,7 @@ public sealed class StudyGrain(
 
     private async Task OpenRound(int round, WorkKind kind)
     {
-        var def = S.Definition!;
+        var def = RoundDefinition();
         var strategy = RoundGrain.StrategyFor(def);
         // Only training samples sites; standardisation and evaluation ask every enrolled site.
         var selected = kind == WorkKind.Train ? strategy.SelectSites(S.EnrolledSites, round) : S.EnrolledSites;
@@ -207,5 +268,6 @@ public sealed class StudyGrain(
         FailureReason = S.FailureReason,
         FinalModel = S.State == StudyState.Completed ? S.CurrentModel : null,
         EnrolledSites = S.EnrolledSites,
+        Preparation = S.Preparation,
     };
 }

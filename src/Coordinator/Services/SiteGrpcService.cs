@@ -63,7 +63,7 @@ public sealed class SiteGrpcService(
         {
             foreach (var task in await site.GetPendingTasks())
                 if (sent.Add(task.TaskId))
-                    await responseStream.WriteAsync(ToMessage(task), context.CancellationToken);
+                    await responseStream.WriteAsync(ToMessage(task, request.SiteId), context.CancellationToken);
             try { await Task.Delay(TaskPollInterval, context.CancellationToken); }
             catch (OperationCanceledException) { break; }
         }
@@ -142,10 +142,10 @@ public sealed class SiteGrpcService(
         finally { entry.Gate.Release(); }
 
         staging.Remove(key);
-        if (header.Refused && header.Kind != TaskKind.Statistics)
+        if (header.Refused && header.Kind is not (TaskKind.Statistics or TaskKind.Prepare))
             return Respond(await grains.GetGrain<IRoundGrain>(IRoundGrain.Key(header.StudyId, header.Round))
                 .Decline(header.SiteId, header.TaskId, System.Text.Encoding.UTF8.GetString(payload)));
-        if (header.Kind == TaskKind.Statistics)
+        if (header.Kind is TaskKind.Statistics or TaskKind.Prepare)
             return Respond(await grains.GetGrain<IStatisticsQueryGrain>(header.TaskId)
                 .Answer(header.SiteId, new StatisticsAnswer(System.Text.Encoding.UTF8.GetString(payload), header.Refused)));
 
@@ -193,7 +193,7 @@ public sealed class SiteGrpcService(
             if (h.SampleCount <= 0 && !h.Refused)
                 throw Fail(StatusCode.InvalidArgument, $"sample_count must be positive, got {h.SampleCount}");
         }
-        else if (h.Kind != TaskKind.Statistics)
+        else if (h.Kind is not (TaskKind.Statistics or TaskKind.Prepare))
             throw Fail(StatusCode.InvalidArgument, $"upload header has no valid kind ({h.Kind})");
         if (h.TotalBytes <= 0)
             throw Fail(StatusCode.InvalidArgument, $"total_bytes must be positive, got {h.TotalBytes}");
@@ -232,7 +232,7 @@ public sealed class SiteGrpcService(
         return new RpcException(new Status(code, message));
     }
 
-    private static SiteTask ToMessage(SiteTaskInfo t)
+    private static SiteTask ToMessage(SiteTaskInfo t, string siteId)
     {
         var m = new SiteTask
         {
@@ -243,11 +243,16 @@ public sealed class SiteGrpcService(
             DeadlineUnixMs = t.Deadline.ToUnixTimeMilliseconds(),
             StatisticsRequest = t.StatisticsRequest ?? "",
         };
-        if (t.Study is { } study && t.GlobalModel is { } model)
+        if (t.Study is { } study && (t.GlobalModel is not null || t.Kind == WorkKind.Prepare))
         {
             m.Model = study.Model;
-            m.GlobalModel = new Protocol.V1.ModelRef { ModelId = model.Sha256, Sha256 = model.Sha256, SizeBytes = model.SizeBytes };
+            if (t.GlobalModel is { } model)
+                m.GlobalModel = new Protocol.V1.ModelRef { ModelId = model.Sha256, Sha256 = model.Sha256, SizeBytes = model.SizeBytes };
             m.LabelColumn = study.LabelColumn;
+            // Study preparation: the site filters its cohort itself and receives only its own ComBat parameters.
+            m.Inclusion.AddRange(study.Inclusion.Select(StudyMapping.ToMessage));
+            if (study.Harmonisation is { } h) m.Covariates.AddRange(h.Covariates);
+            if (study.Prepared is { HarmonisationJson.Length: > 0 } prepared) m.Harmonisation = Preparation.ForSite(prepared.HarmonisationJson, siteId);
             m.Training = new TrainingConfig
             {
                 LocalEpochs = study.Training.LocalEpochs,

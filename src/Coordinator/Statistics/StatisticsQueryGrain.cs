@@ -16,7 +16,12 @@ public sealed class StatisticsQueryState
 public sealed class StatisticsQueryGrain(
     [PersistentState("query", StorageNames.Default)] IPersistentState<StatisticsQueryState> state) : Grain, IStatisticsQueryGrain
 {
-    public async Task Ask(string siteId, string requestJson, DateTimeOffset deadline)
+    public Task Ask(string siteId, string requestJson, DateTimeOffset deadline) => Assign(siteId, requestJson, deadline, null);
+
+    public Task AskForStudy(string siteId, string requestJson, DateTimeOffset deadline, StudyDefinition study) =>
+        Assign(siteId, requestJson, deadline, study);
+
+    private async Task Assign(string siteId, string requestJson, DateTimeOffset deadline, StudyDefinition? study)
     {
         if (state.State.SiteId.Length > 0) return; // asked already
         state.State.SiteId = siteId;
@@ -24,9 +29,10 @@ public sealed class StatisticsQueryGrain(
         await GrainFactory.GetGrain<ISiteGrain>(siteId).AssignTask(new SiteTaskInfo
         {
             TaskId = this.GetPrimaryKeyString(),
-            StudyId = "",
+            StudyId = study?.StudyId ?? "",
             Round = 0,
-            Kind = WorkKind.Statistics,
+            Kind = study is null ? WorkKind.Statistics : WorkKind.Prepare,
+            Study = study,
             Deadline = deadline,
             StatisticsRequest = requestJson,
         });

@@ -21,8 +21,9 @@ public sealed class StudyFileException(string file, IReadOnlyList<StudyFileProbl
 
 /// <summary>
 /// A study definition file (YAML; JSON is YAML too): the fields of <c>fedrad.v1.StudySpec</c>, which
-/// the engine runs, plus sections that are validated and recorded with the study but not executed
-/// yet (cohort inclusion filters, harmonisation, feature selection, privacy, the validation plan).
+/// the engine runs (the study preparation included: cohort inclusion filters, harmonisation, feature
+/// selection), plus sections that are validated and recorded with the study but not executed yet
+/// (privacy, the validation plan).
 /// The text is kept verbatim with the SHA-256 of its bytes. docs/operators.md lists every field.
 /// </summary>
 public static class StudyFile
@@ -147,10 +148,10 @@ public static class StudyFile
                 },
                 DefinitionText = text,
                 DefinitionSha256 = StudyRules.Sha256(text),
+                Inclusion = Cohort(top),
+                Harmonisation = Harmonisation(top),
+                FeatureSelection = FeatureSelection(top),
             };
-            Cohort(top);
-            Harmonisation(top);
-            FeatureSelection(top);
             Privacy(top);
             Validation(top);
             return definition;
@@ -220,16 +221,17 @@ public static class StudyFile
             });
         }
 
-        // ---- recorded sections: validated here, kept in the definition's text, not executed yet ----
+        // ---- study preparation (executed before training: docs/coordinator.md "Preparing a study") ----
 
         private static readonly string[] FilterOperators = ["equals", "in", "min", "max"];
 
-        private void Cohort(Dictionary<string, YamlNode> top)
+        private List<InclusionRule> Cohort(Dictionary<string, YamlNode> top)
         {
-            if (!top.ContainsKey("cohort")) return;
+            var rules = new List<InclusionRule>();
+            if (!top.ContainsKey("cohort")) return rules;
             var f = Section(top, "cohort", ["inclusion"]);
-            if (!f.TryGetValue("cohort.inclusion", out var node)) return;
-            if (node is not YamlSequenceNode filters) { Problem(node, "cohort.inclusion", "must be a list of filters (- column: NAME, then equals, in, min or max)"); return; }
+            if (!f.TryGetValue("cohort.inclusion", out var node)) return rules;
+            if (node is not YamlSequenceNode filters) { Problem(node, "cohort.inclusion", "must be a list of filters (- column: NAME, then equals, in, min or max)"); return rules; }
             for (var i = 0; i < filters.Children.Count; i++)
             {
                 var field = $"cohort.inclusion[{i}]";
@@ -237,35 +239,50 @@ public static class StudyFile
                 var ff = Fields(filter, field, ["column", .. FilterOperators]);
                 if (String(ff, field + ".column", "").Length == 0) Problem(filter, field + ".column", "column is required (a manifest.csv or outcomes.csv column)");
                 var ops = FilterOperators.Where(o => ff.ContainsKey($"{field}.{o}")).ToList();
+                // A spec written as JSON (the recorded text of a study created from a spec) lists in: [] beside min/max.
+                if (ops.Count > 1 && ff.GetValueOrDefault(field + ".in") is YamlSequenceNode { Children.Count: 0 }) ops.Remove("in");
                 if (ops.Count == 0) Problem(filter, field, "give a condition: equals, in, min or max");
                 if (ops.Contains("equals") && ops.Count > 1 || ops.Contains("in") && ops.Count > 1)
                     Problem(filter, field, "equals and in stand alone; min and max may be combined");
-                if (ops.Contains("in") && Strings(ff, field + ".in").Count == 0) Problem(ff[field + ".in"], field + ".in", "in needs at least one value");
-                if (ops.Contains("equals")) String(ff, field + ".equals", "");
+                var anyOf = ops.Contains("in") ? Strings(ff, field + ".in") : [];
+                if (ops.Contains("in") && anyOf.Count == 0) Problem(ff[field + ".in"], field + ".in", "in needs at least one value");
+                var equals = ops.Contains("equals") ? String(ff, field + ".equals", "") : null;
                 var min = ops.Contains("min") ? Double(ff, field + ".min", double.NaN) : double.NegativeInfinity;
                 var max = ops.Contains("max") ? Double(ff, field + ".max", double.NaN) : double.PositiveInfinity;
                 if (min > max) Problem(filter, field, $"min {min} is above max {max}");
+                // A filter with a problem above is left out: its problem is already reported with its line.
+                if (String(ff, field + ".column", "").Length > 0 && ops.Count > 0)
+                    rules.Add(new InclusionRule(String(ff, field + ".column", ""), equals, anyOf,
+                        double.IsNegativeInfinity(min) ? null : min, double.IsPositiveInfinity(max) ? null : max));
             }
+            return rules;
         }
 
-        private void Harmonisation(Dictionary<string, YamlNode> top)
+        private HarmonisationSettings? Harmonisation(Dictionary<string, YamlNode> top)
         {
-            if (!top.ContainsKey("harmonisation")) return;
+            if (!top.ContainsKey("harmonisation")) return null;
             var f = Section(top, "harmonisation", ["method", "batch_by", "covariates"]);
             var method = String(f, "harmonisation.method", "none");
             if (method is not ("none" or "combat")) Problem(f.GetValueOrDefault("harmonisation.method", top["harmonisation"]), "harmonisation.method", $"unknown method '{method}' (known: none, combat)");
-            String(f, "harmonisation.batch_by", "site");
-            Strings(f, "harmonisation.covariates");
+            var batchBy = String(f, "harmonisation.batch_by", "site");
+            if (batchBy != "site") Problem(f["harmonisation.batch_by"], "harmonisation.batch_by", $"studies harmonise with each site as a batch: batch_by must be site, got '{batchBy}'");
+            var covariates = Strings(f, "harmonisation.covariates");
+            return method == "combat" ? new HarmonisationSettings(covariates) : null;
         }
 
-        private void FeatureSelection(Dictionary<string, YamlNode> top)
+        private FeatureSelectionSettings? FeatureSelection(Dictionary<string, YamlNode> top)
         {
-            if (!top.ContainsKey("feature_selection")) return;
+            if (!top.ContainsKey("feature_selection")) return null;
             var f = Section(top, "feature_selection", ["method", "max_features"]);
             var method = String(f, "feature_selection.method", "none");
-            string[] known = ["none", "univariate_auc", "lasso", "elasticnet"];
-            if (!known.Contains(method)) Problem(f.GetValueOrDefault("feature_selection.method", top["feature_selection"]), "feature_selection.method", $"unknown method '{method}' (known: {string.Join(", ", known)})");
-            if (f.ContainsKey("feature_selection.max_features")) Int(f, "feature_selection.max_features", 0, min: 1);
+            string[] known = ["none", "univariate_auc"];
+            var where = f.GetValueOrDefault("feature_selection.method", top["feature_selection"]);
+            if (method is "lasso" or "elasticnet")
+                Problem(where, "feature_selection.method", $"{method} is not run by studies yet (the exact federated LASSO is available as an analysis: fedrad analysis run); use univariate_auc or none");
+            else if (!known.Contains(method)) Problem(where, "feature_selection.method", $"unknown method '{method}' (known: {string.Join(", ", known)})");
+            if (method == "none") return null;
+            if (!f.ContainsKey("feature_selection.max_features")) { Problem(top["feature_selection"], "feature_selection.max_features", $"{method} needs max_features: how many features the model keeps"); return null; }
+            return new FeatureSelectionSettings(method, Int(f, "feature_selection.max_features", 1, min: 1));
         }
 
         private void Privacy(Dictionary<string, YamlNode> top)

@@ -33,7 +33,21 @@ public static class StudyMapping
             BatchSize = s.Training.BatchSize,
             Seed = s.Training.Seed,
         },
+        Inclusion = (s.Cohort?.Inclusion ?? []).Select(f => new InclusionRule(f.Column, f.HasEquals_ ? f.Equals_ : null, f.In.ToList(),
+            f.HasMin ? f.Min : null, f.HasMax ? f.Max : null)).ToList(),
+        Harmonisation = s.Harmonisation is { Method: "combat" } h ? new HarmonisationSettings(h.Covariates.ToList()) : null,
+        FeatureSelection = s.FeatureSelection is { } fs && fs.Method is not ("" or "none") ? new FeatureSelectionSettings(fs.Method, fs.MaxFeatures) : null,
     };
+
+    public static InclusionFilter ToMessage(InclusionRule r)
+    {
+        var f = new InclusionFilter { Column = r.Column };
+        if (r.EqualTo is { } e) f.Equals_ = e;
+        f.In.AddRange(r.AnyOf);
+        if (r.Min is { } min) f.Min = min;
+        if (r.Max is { } max) f.Max = max;
+        return f;
+    }
 
     public static StudySpec ToSpec(StudyDefinition d)
     {
@@ -54,6 +68,9 @@ public static class StudyMapping
         s.FeatureNames.AddRange(d.FeatureNames);
         s.SiteIds.AddRange(d.SiteIds);
         foreach (var (k, v) in d.StrategyParameters) s.StrategyParameters[k] = v;
+        if (d.Inclusion.Count > 0) s.Cohort = new CohortSelection { Inclusion = { d.Inclusion.Select(ToMessage) } };
+        if (d.Harmonisation is { } h) s.Harmonisation = new StudyHarmonisation { Method = "combat", Covariates = { h.Covariates } };
+        if (d.FeatureSelection is { } fs) s.FeatureSelection = new StudyFeatureSelection { Method = fs.Method, MaxFeatures = fs.MaxFeatures };
         return s;
     }
 
@@ -82,8 +99,27 @@ public static class StudyMapping
         WorkKind.Train => TaskKind.Train,
         WorkKind.Evaluate => TaskKind.Evaluate,
         WorkKind.Statistics => TaskKind.Statistics,
+        WorkKind.Prepare => TaskKind.Prepare,
         _ => TaskKind.Standardise,
     };
+
+    public static StudyPreparation ToMessage(PreparationResult p)
+    {
+        var m = new StudyPreparation { State = p.State.ToString().ToLowerInvariant() };
+        m.SelectedFeatures.AddRange(p.SelectedFeatures);
+        foreach (var (f, score) in p.FeatureScores) m.FeatureScores[f] = score;
+        m.UnadjustedFeatures.AddRange(p.Unadjusted);
+        foreach (var site in p.Sites)
+        {
+            var sm = new Protocol.V1.SitePreparation { SiteId = site.SiteId, Included = site.Included, Excluded = site.Excluded, Refused = site.Refusal };
+            sm.Harmonisation.AddRange(site.Harmonisation.Select(x => new Protocol.V1.FeatureShift
+            {
+                Feature = x.Feature, MeanBefore = x.MeanBefore, SdBefore = x.SdBefore, MeanAfter = x.MeanAfter, SdAfter = x.SdAfter,
+            }));
+            m.Sites.Add(sm);
+        }
+        return m;
+    }
 
     public static StudyStatus ToStatus(StudyView v, IReadOnlyList<RoundView> rounds)
     {
@@ -124,6 +160,7 @@ public static class StudyMapping
             rs.Participants.AddRange(r.Participants);
             status.Rounds.Add(rs);
         }
+        if (v.Preparation is { } p) status.Preparation = ToMessage(p);
         if (v.Evaluation is { } e)
         {
             status.Evaluation = new Evaluation { PooledN = e.PooledN, PooledAuc = e.PooledAuc, PooledLoss = e.PooledLoss };

@@ -61,6 +61,7 @@ public static partial class StudyRules
                 Add("strategy", $"strategy '{d.Strategy}' needs at least {strategy.MinimumUpdates} sites per round, the study lists {d.SiteIds.Count}");
         }
         catch (ArgumentException e) { Add(e.Message.Contains("parameter", StringComparison.Ordinal) ? "strategy_parameters" : "strategy", e.Message); }
+        PreparationProblems(d, deep, Add);
         var t = d.Training;
         if (t.LocalEpochs is < 1 or > 1000) Add("training.local_epochs", $"training.local_epochs must be 1..1000, got {t.LocalEpochs}");
         if (!(t.LearningRate > 0 && t.LearningRate <= 10)) Add("training.learning_rate", $"training.learning_rate must be in (0, 10], got {t.LearningRate}");
@@ -69,6 +70,31 @@ public static partial class StudyRules
         if (d.DefinitionText.Length > 0 && d.DefinitionSha256 != Sha256(d.DefinitionText))
             Add("definition", "the recorded SHA-256 does not match the definition's text");
         return problems;
+    }
+
+    private static void PreparationProblems(StudyDefinition d, bool deep, Action<string, string> add)
+    {
+        if (deep && d.NeedsPreparation)
+            add(d.Inclusion.Count > 0 ? "cohort.inclusion" : d.Harmonisation is not null ? "harmonisation" : "feature_selection",
+                $"model '{d.Model}' reads image patches: cohort inclusion filters, harmonisation and feature selection apply to radiomics features only");
+        for (var i = 0; i < d.Inclusion.Count; i++)
+        {
+            var f = d.Inclusion[i];
+            if (string.IsNullOrWhiteSpace(f.Column)) add($"cohort.inclusion[{i}].column", "column is required (a manifest.csv or outcomes.csv column)");
+            if (f.EqualTo is null && f.AnyOf.Count == 0 && f.Min is null && f.Max is null) add($"cohort.inclusion[{i}]", "give a condition: equals, in, min or max");
+        }
+        if (d.Harmonisation is { } h)
+        {
+            if (d.SiteIds.Count == 1) add("harmonisation", "harmonisation across sites needs at least two sites; site_ids lists one");
+            foreach (var c in h.Covariates.Where(c => d.FeatureNames.Contains(c) || c == d.LabelColumn))
+                add("harmonisation.covariates", $"covariate '{c}' is {(c == d.LabelColumn ? "the label" : "a feature")}; a covariate is a column whose effect ComBat preserves");
+        }
+        if (d.FeatureSelection is { } s)
+        {
+            if (s.Method != "univariate_auc") add("feature_selection.method", $"feature selection method '{s.Method}' is not run by studies (known: univariate_auc, none)");
+            if (s.MaxFeatures < 1 || (d.FeatureNames.Count > 0 && s.MaxFeatures > d.FeatureNames.Count))
+                add("feature_selection.max_features", $"feature_selection.max_features must be 1..{d.FeatureNames.Count} (the number of feature_names), got {s.MaxFeatures}");
+        }
     }
 
     private static void DeepProblems(StudyDefinition d, Action<string, string> add)

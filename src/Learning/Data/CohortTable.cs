@@ -32,10 +32,30 @@ public sealed class CohortTable
         using var reader = new StreamReader(path);
         var header = reader.ReadLine() ?? throw new CohortFormatException($"{path}: file is empty (expected a header row)");
         var columns = header.Split(',').Select(c => c.Trim()).ToArray();
+        return FromCells(path, columns, Rows(reader), features, labelColumn);
+    }
+
+    private static IEnumerable<(int Line, string[] Cells)> Rows(StreamReader reader)
+    {
+        var line = 1;
+        for (var text = reader.ReadLine(); text is not null; text = reader.ReadLine())
+        {
+            line++;
+            if (!string.IsNullOrWhiteSpace(text)) yield return (line, text.Split(','));
+        }
+    }
+
+    /// <summary>
+    /// The cohort from rows of text cells under <paramref name="columns"/> (each with its line in
+    /// <paramref name="source"/>, for messages), keeping only <paramref name="features"/> and the label.
+    /// </summary>
+    public static CohortTable FromCells(string source, IReadOnlyList<string> columns, IEnumerable<(int Line, string[] Cells)> cells,
+        IReadOnlyList<string> features, string labelColumn)
+    {
         int ColumnOf(string name)
         {
-            var i = Array.IndexOf(columns, name);
-            if (i < 0) throw new CohortFormatException($"{path}: column '{name}' not found in header ({string.Join(", ", columns)})");
+            var i = columns.ToList().IndexOf(name);
+            if (i < 0) throw new CohortFormatException($"{source}: column '{name}' not found in header ({string.Join(", ", columns)})");
             return i;
         }
         var featureIdx = features.Select(ColumnOf).ToArray();
@@ -43,25 +63,21 @@ public sealed class CohortTable
 
         var rows = new List<double[]>();
         var labels = new List<int>();
-        var line = 1;
-        for (var text = reader.ReadLine(); text is not null; text = reader.ReadLine())
+        foreach (var (line, row) in cells)
         {
-            line++;
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            var cells = text.Split(',');
-            if (cells.Length != columns.Length)
-                throw new CohortFormatException($"{path}: line {line} has {cells.Length} fields, the header has {columns.Length}");
-            var row = new double[featureIdx.Length];
+            if (row.Length != columns.Count)
+                throw new CohortFormatException($"{source}: line {line} has {row.Length} fields, the header has {columns.Count}");
+            var x = new double[featureIdx.Length];
             for (var f = 0; f < featureIdx.Length; f++)
-                row[f] = ParseNumber(cells[featureIdx[f]], path, line, features[f]);
-            var label = ParseNumber(cells[labelIdx], path, line, labelColumn);
+                x[f] = ParseNumber(row[featureIdx[f]], source, line, features[f]);
+            var label = ParseNumber(row[labelIdx], source, line, labelColumn);
             if (label != 0 && label != 1)
-                throw new CohortFormatException($"{path}: line {line}, column '{labelColumn}': label must be 0 or 1, got '{cells[labelIdx].Trim()}'");
-            rows.Add(row);
+                throw new CohortFormatException($"{source}: line {line}, column '{labelColumn}': label must be 0 or 1, got '{row[labelIdx].Trim()}'");
+            rows.Add(x);
             labels.Add((int)label);
         }
-        if (rows.Count == 0) throw new CohortFormatException($"{path}: no data rows");
-        return new CohortTable(path, features.ToList(), rows.ToArray(), labels.ToArray());
+        if (rows.Count == 0) throw new CohortFormatException($"{source}: no data rows");
+        return new CohortTable(source, features.ToList(), rows.ToArray(), labels.ToArray());
     }
 
     private static double ParseNumber(string cell, string path, int line, string column)

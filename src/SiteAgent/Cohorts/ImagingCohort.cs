@@ -26,9 +26,15 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
     public string ManifestPath => Path.Combine(dataDirectory, ManifestFile);
     public string OutcomesPath => Path.Combine(dataDirectory, OutcomesFile);
 
-    /// <summary>Extracts (or reuses) the features and writes the cohort table the task asks for; returns its path.</summary>
-    public async Task<string> Build(ImagingFeatures imaging, IReadOnlyList<string> features, string labelColumn, CancellationToken ct)
+    /// <summary>
+    /// Extracts (or reuses) the features and writes the cohort table the task asks for; returns its path.
+    /// <paramref name="extraColumns"/> (the study's covariates and inclusion-filter columns) are taken from
+    /// outcomes.csv, else from manifest.csv (the patient's first row).
+    /// </summary>
+    public async Task<string> Build(ImagingFeatures imaging, IReadOnlyList<string> features, string labelColumn, CancellationToken ct,
+        IReadOnlyList<string>? extraColumns = null)
     {
+        var extras = (extraColumns ?? []).Where(c => c != labelColumn && c != "patient_id" && !features.Contains(c)).Distinct().ToList();
         if (!File.Exists(ManifestPath)) throw new CohortFormatException($"{ManifestPath}: imaging manifest not found (the study extracts features from images)");
         if (!File.Exists(OutcomesPath)) throw new CohortFormatException($"{OutcomesPath}: outcomes table not found (patient_id and the study's label column)");
         RadiomicsSettings settings;
@@ -57,8 +63,8 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
         foreach (var (row, error) in result.Failures)
             log.LogWarning("Radiomics: {Manifest} line {Line} (patient {Patient}) left out: {Error}", ManifestPath, row.Line, row.PatientId, error);
 
-        var cohortPath = Path.Combine(folder, $"cohort-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join(',', features) + "|" + labelColumn)))[..12]}.csv");
-        Join(result.WidePath, features, labelColumn, cohortPath);
+        var cohortPath = Path.Combine(folder, $"cohort-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join(',', features) + "|" + labelColumn + "|" + string.Join(',', extras))))[..12]}.csv");
+        Join(result.WidePath, features, labelColumn, extras, cohortPath);
         return cohortPath;
     }
 
@@ -82,8 +88,11 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
         catch (CalibrationFileException e) { throw new CohortFormatException($"SPECT calibration (--spect-calibration): {e.Message}"); }
     }
 
-    /// <summary>Writes id, the requested features and the label for every patient with all of them defined.</summary>
-    private void Join(string widePath, IReadOnlyList<string> features, string labelColumn, string cohortPath)
+    /// <summary>Where a study's inclusion filter columns are looked up, for messages.</summary>
+    public string FilterSource => $"{OutcomesPath} or {ManifestPath}";
+
+    /// <summary>Writes id, the requested features, the label and the extra columns for every patient with all features defined.</summary>
+    private void Join(string widePath, IReadOnlyList<string> features, string labelColumn, IReadOnlyList<string> extras, string cohortPath)
     {
         var wide = ReadCsv(widePath);
         var outcomes = ReadCsv(OutcomesPath);
@@ -98,22 +107,46 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
         var outLabel = Column(outcomes, labelColumn, OutcomesPath);
         var labels = new Dictionary<string, string>();
         foreach (var r in outcomes.Skip(1)) labels[r[outPatient]] = r[outLabel];
+        var extraValues = extras.Select(c => ExtraColumn(c, outcomes, outPatient)).ToList();
 
         var sb = new StringBuilder();
-        sb.Append("id,").Append(string.Join(',', features)).Append(',').AppendLine(labelColumn);
+        sb.Append("id,").Append(string.Join(',', features)).Append(',').Append(labelColumn);
+        foreach (var c in extras) sb.Append(',').Append(c);
+        sb.AppendLine();
         int written = 0, noOutcome = 0, undefined = 0;
         foreach (var r in wide.Skip(1))
         {
             if (!labels.TryGetValue(r[widePatient], out var label)) { noOutcome++; continue; }
             var values = featureIdx.Select(i => r[i]).ToArray();
             if (values.Any(v => !double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))) { undefined++; continue; }
-            sb.Append(r[widePatient]).Append(',').Append(string.Join(',', values)).Append(',').AppendLine(label);
+            sb.Append(r[widePatient]).Append(',').Append(string.Join(',', values)).Append(',').Append(label);
+            foreach (var column in extraValues) sb.Append(',').Append(column.GetValueOrDefault(r[widePatient], ""));
+            sb.AppendLine();
             written++;
         }
         if (noOutcome > 0) log.LogWarning("Radiomics: {Count} patients have images but no row in {Outcomes}; left out", noOutcome, OutcomesPath);
         if (undefined > 0) log.LogWarning("Radiomics: {Count} patients have an undefined (NaN) value in a study feature; left out", undefined);
         File.WriteAllText(cohortPath, sb.ToString());
         log.LogInformation("Radiomics cohort: {Written} patients with {Features} features", written, features.Count);
+    }
+
+    /// <summary>An extra column by patient: from outcomes.csv, else from manifest.csv (first row of the patient).</summary>
+    private Dictionary<string, string> ExtraColumn(string name, List<string[]> outcomes, int outPatient)
+    {
+        var values = new Dictionary<string, string>();
+        var i = Array.IndexOf(outcomes[0], name);
+        if (i >= 0)
+        {
+            foreach (var r in outcomes.Skip(1)) values[r[outPatient]] = r[i];
+            return values;
+        }
+        var manifest = ReadCsv(ManifestPath);
+        var m = Array.IndexOf(manifest[0], name);
+        var patient = Array.IndexOf(manifest[0], "patient_id");
+        if (m < 0 || patient < 0)
+            throw new CohortFormatException($"column '{name}' (named by the study) is in neither {OutcomesPath} nor {ManifestPath}");
+        foreach (var r in manifest.Skip(1)) values.TryAdd(r[patient], r[m]);
+        return values;
     }
 
     private static List<string[]> ReadCsv(string path) =>

@@ -23,7 +23,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
 {
     public const string Version = "0.1.0";
     private static readonly string[] Capabilities =
-        ["train.logreg", "evaluate.logreg", "statistics", .. DeepTaskRunner.Kinds.SelectMany(k => new[] { $"train.{k}", $"evaluate.{k}" })];
+        ["train.logreg", "evaluate.logreg", "statistics", "prepare", .. DeepTaskRunner.Kinds.SelectMany(k => new[] { $"train.{k}", $"evaluate.{k}" })];
 
     private readonly SiteAgentOptions _o = options.Value;
     // Tasks already answered: a task re-sent after a reconnection is not run twice.
@@ -45,6 +45,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
         var imaging = new ImagingCohort(_o.DataDirectory, log, _o.SpectCalibrationPath);
         var deep = new DeepTaskRunner(new PatchCohort(_o.DataDirectory, log), _o.DataDirectory, minCohort, log);
         var statistics = new StatisticsTaskHandler(_o.SiteId, _o.CohortPath, minCohort);
+        var prepare = new PrepareTaskHandler(_o.SiteId, minCohort);
         var backoff = new Backoff(_o.MaxBackoffSeconds);
 
         while (!ct.IsCancellationRequested)
@@ -72,6 +73,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
                         continue;
                     }
                     if (task.Kind == TaskKind.Statistics) await AnswerStatistics(client, statistics, task, ct);
+                    else if (task.Kind == TaskKind.Prepare) await AnswerPreparation(client, prepare, imaging, task, ct);
                     else await Handle(client, runner, imaging, deep, task, ct);
                     if (_done.Contains(task.TaskId)) gate.Completed(task);
                 }
@@ -125,8 +127,8 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
             {
                 var cohortPath = task.Imaging is null
                     ? _o.CohortPath
-                    : await imaging.Build(task.Imaging, task.FeatureNames, task.LabelColumn, ct);
-                result = runner.Run(task, global, cohortPath);
+                    : await imaging.Build(task.Imaging, task.FeatureNames, task.LabelColumn, ct, StudyColumns(task));
+                result = runner.Run(task, global, cohortPath, task.Imaging is null ? null : imaging.FilterSource);
             }
         }
         catch (Exception e) when (e is TaskRefusedException or CohortFormatException or TensorFormatException or InvalidDataException)
@@ -173,7 +175,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
         {
             SiteId = _o.SiteId, TaskId = task.TaskId, StudyId = task.StudyId, Round = task.Round, Kind = task.Kind, Refused = true,
         };
-        var payload = task.Kind == TaskKind.Statistics
+        var payload = task.Kind is TaskKind.Statistics or TaskKind.Prepare
             ? FedRad.Statistics.Protocol.ProtocolJson.SerializeRefusal(new FedRad.Statistics.Protocol.SiteRefusal(_o.SiteId, FedRad.Statistics.Protocol.RefusalCause.NotPermitted, reason))
             : reason;
         await UploadOnce(client, task, header, System.Text.Encoding.UTF8.GetBytes(payload), ct);
@@ -187,6 +189,28 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
         var header = new UploadHeader
         {
             SiteId = _o.SiteId, TaskId = task.TaskId, Kind = TaskKind.Statistics, SampleCount = reply.Count, Refused = reply.Refused,
+        };
+        await UploadOnce(client, task, header, System.Text.Encoding.UTF8.GetBytes(reply.Json), ct);
+    }
+
+    /// <summary>Columns a study task needs beside its features and label: covariates and inclusion-filter columns.</summary>
+    private static List<string> StudyColumns(SiteTask task) => [.. task.Covariates, .. task.Inclusion.Select(f => f.Column)];
+
+    /// <summary>Answers a study's preparation request about the study's cohort (after its inclusion filters).</summary>
+    private async Task AnswerPreparation(CoordinatorClient client, PrepareTaskHandler handler, ImagingCohort imaging, SiteTask task, CancellationToken ct)
+    {
+        if (_done.Contains(task.TaskId)) return;
+        StatisticsReply reply;
+        try
+        {
+            var path = task.Imaging is null ? _o.CohortPath : await imaging.Build(task.Imaging, task.FeatureNames, task.LabelColumn, ct, StudyColumns(task));
+            reply = handler.Answer(task, path, task.Imaging is null ? path : imaging.FilterSource);
+        }
+        catch (CohortFormatException e) { reply = handler.Refuse(FedRad.Statistics.Protocol.RefusalCause.InvalidData, e.Message); }
+        log.LogInformation("Preparation task {Task}: {Summary}", task.TaskId, reply.Summary);
+        var header = new UploadHeader
+        {
+            SiteId = _o.SiteId, TaskId = task.TaskId, StudyId = task.StudyId, Kind = TaskKind.Prepare, SampleCount = reply.Count, Refused = reply.Refused,
         };
         await UploadOnce(client, task, header, System.Text.Encoding.UTF8.GetBytes(reply.Json), ct);
     }

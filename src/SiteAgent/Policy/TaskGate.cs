@@ -39,14 +39,15 @@ public sealed class TaskGate
 
     public void Failed(SiteTask task, string reason) => _guard?.Failed(Describe(task), reason);
 
-    /// <summary>How the policy sees a task: its kind and model (for statistics, the request's kind).</summary>
+    /// <summary>How the policy sees a task: its kind and model (for statistics, and a study's preparation requests, which are
+    /// statistics requests about the study's cohort: the request's kind).</summary>
     public static TaskDescription Describe(SiteTask t) => new(t.TaskId, t.StudyId, t.Round, t.Kind switch
     {
         TaskKind.Train => "train",
         TaskKind.Evaluate => "evaluate",
         TaskKind.Standardise => "standardise",
         _ => "statistics",
-    }, t.Kind == TaskKind.Statistics ? StatisticsKind(t.StatisticsRequest) : t.Model);
+    }, t.Kind is TaskKind.Statistics or TaskKind.Prepare ? StatisticsKind(t.StatisticsRequest) : t.Model);
 
     private static string StatisticsKind(string json)
     {

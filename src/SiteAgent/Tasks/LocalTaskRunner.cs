@@ -3,6 +3,7 @@ using FedRad.Learning.Metrics;
 using FedRad.Learning.Models;
 using FedRad.Protocol.V1;
 using FedRad.Shared.Tensors;
+using FedRad.SiteAgent.Cohorts;
 
 namespace FedRad.SiteAgent.Tasks;
 
@@ -18,13 +19,15 @@ public sealed class TaskRefusedException(string message) : Exception(message);
 /// </summary>
 public sealed class LocalTaskRunner(int minCohortSize)
 {
-    public LocalResult Run(SiteTask task, ModelWeights global, string cohortPath)
+    /// <param name="filterSource">Where the inclusion filters' columns come from, for messages (default: the cohort file).</param>
+    public LocalResult Run(SiteTask task, ModelWeights global, string cohortPath, string? filterSource = null)
     {
         if (task.Model != ModelCatalog.LogisticRegression)
             throw new TaskRefusedException($"model '{task.Model}' is not supported by this agent");
-        var cohort = CohortTable.Load(cohortPath, task.FeatureNames, task.LabelColumn);
+        // The study's inclusion filters and this site's ComBat adjustment come before anything is computed.
+        var cohort = StudyCohort.ForModel(cohortPath, task, filterSource ?? cohortPath, out var excluded);
         if (cohort.Count < minCohortSize)
-            throw new TaskRefusedException($"the local cohort has {cohort.Count} patients, below this site's minimum of {minCohortSize} for any shared result");
+            throw new TaskRefusedException($"the local cohort has {cohort.Count} patients{(excluded > 0 ? $" after the study's inclusion filters excluded {excluded}" : "")}, below this site's minimum of {minCohortSize} for any shared result");
         if (TensorCodec.Validate(global, ModelCatalog.Initial(task.Model, task.FeatureNames.Count).Spec) is { } problem)
             throw new TaskRefusedException($"global model does not fit the task: {problem}");
 

@@ -27,4 +27,8 @@ public sealed record EligibilityAggregate : SiteAggregate
     public int? Positives { get; init; }
     public int? Events { get; init; }
     public IReadOnlyDictionary<string, int> BatchCounts { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Study preparation only: how many of the site's patients the study's inclusion filters left out
+    /// before this table (a count, set by the site agent; null in analyses).</summary>
+    public int? Excluded { get; init; }
 }

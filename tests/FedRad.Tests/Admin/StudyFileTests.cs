@@ -31,7 +31,7 @@ public sealed class StudyFileTests
             - {column: stage, in: [III, IV]}
             - {column: age, min: 18, max: 90}
         harmonisation: {method: combat, batch_by: site, covariates: [age]}
-        feature_selection: {method: univariate_auc, max_features: 10}
+        feature_selection: {method: univariate_auc, max_features: 2}
         privacy:
           min_cohort: 10
           secure_aggregation: true
@@ -61,6 +61,17 @@ public sealed class StudyFileTests
         Assert.True(d.Standardise);
         Assert.Equal("GTV", d.Imaging!.Roi);
         Assert.Equal(File.ReadAllText(Path.Combine(RepoRoot(), "configs", "pet-suv-fbs0.25-3d.yaml")), d.Imaging.SettingsYaml);
+        // The study preparation: inclusion filters, ComBat, selection.
+        Assert.Equal(2, d.Inclusion.Count);
+        Assert.Equal(("stage", "III|IV", (double?)null), (d.Inclusion[0].Column, string.Join("|", d.Inclusion[0].AnyOf), d.Inclusion[0].Min));
+        Assert.Equal(("age", (double?)18, (double?)90, (string?)null), (d.Inclusion[1].Column, d.Inclusion[1].Min, d.Inclusion[1].Max, d.Inclusion[1].EqualTo));
+        Assert.Equal(["age"], d.Harmonisation!.Covariates);
+        Assert.Equal(new FedRad.Coordinator.Contracts.Model.FeatureSelectionSettings("univariate_auc", 2), d.FeatureSelection);
+        // and travels through the admin protocol unchanged
+        var back = StudyMapping.FromSpec(StudyMapping.ToSpec(d));
+        Assert.Equal(d.Inclusion.Select(f => (f.Column, f.EqualTo, string.Join("|", f.AnyOf), f.Min, f.Max)), back.Inclusion.Select(f => (f.Column, f.EqualTo, string.Join("|", f.AnyOf), f.Min, f.Max)));
+        Assert.Equal(d.Harmonisation.Covariates, back.Harmonisation!.Covariates);
+        Assert.Equal(d.FeatureSelection, back.FeatureSelection);
         // Recorded verbatim; the hash is the file's: SHA-256 of its bytes.
         Assert.Equal(Full, d.DefinitionText);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Full))), d.DefinitionSha256);
@@ -135,13 +146,22 @@ public sealed class StudyFileTests
         var spec = new StudySpec { StudyId = "from-spec", Model = "logreg", LabelColumn = "y", Rounds = 3, MinSites = 2, RoundTimeoutSeconds = 30, Strategy = "fedavg" };
         spec.FeatureNames.AddRange(["f1", "f2"]);
         spec.SiteIds.AddRange(["a", "b"]);
+        spec.Cohort = new CohortSelection { Inclusion = { new InclusionFilter { Column = "age", Min = 50 }, new InclusionFilter { Column = "stage", In = { "III", "IV" } } } };
+        spec.Harmonisation = new StudyHarmonisation { Method = "combat", Covariates = { "sex" } };
+        spec.FeatureSelection = new StudyFeatureSelection { Method = "univariate_auc", MaxFeatures = 1 };
         var definition = StudyMapping.FromSpec(spec);
         var text = StudyMapping.SpecText(StudyMapping.ToSpec(definition));
 
         var read = StudyFile.Parse(text, "spec.json", new Dictionary<string, string>());
-        Assert.Equal(definition with { DefinitionText = text, DefinitionSha256 = read.DefinitionSha256, FeatureNames = read.FeatureNames, SiteIds = read.SiteIds, StrategyParameters = read.StrategyParameters }, read);
+        Assert.Equal(definition with
+        {
+            DefinitionText = text, DefinitionSha256 = read.DefinitionSha256, FeatureNames = read.FeatureNames, SiteIds = read.SiteIds,
+            StrategyParameters = read.StrategyParameters, Inclusion = read.Inclusion, Harmonisation = read.Harmonisation,
+        }, read);
         Assert.Equal(definition.FeatureNames, read.FeatureNames);
         Assert.Equal(definition.SiteIds, read.SiteIds);
+        Assert.Equal(["age:50:", "stage::III|IV"], read.Inclusion.Select(f => $"{f.Column}:{f.Min}:{string.Join("|", f.AnyOf)}"));
+        Assert.Equal(["sex"], read.Harmonisation!.Covariates);
     }
 
     internal static string RepoRoot()

@@ -41,6 +41,8 @@ public sealed class StudyGrainState : IHasOutbox
     [Id(9)] public List<OutboxEntry> Outbox { get; set; } = [];
     /// <summary>The plan of the current round, saved before the round is opened so that it can be opened again after a crash.</summary>
     [Id(10)] public RoundPlan? CurrentPlan { get; set; }
+    /// <summary>The preparation before training (inclusion counts, ComBat fit, selected features); null when the study has none.</summary>
+    [Id(20)] public PreparationResult? Preparation { get; set; }
 }
 
 [GenerateSerializer, Alias("FedRad.RoundGrainState")]
