@@ -164,6 +164,27 @@ public sealed class StudyFileTests
         Assert.Equal(["sex"], read.Harmonisation!.Covariates);
     }
 
+    [Fact]
+    public void Preparation_sections_that_studies_cannot_run_are_refused_with_their_line()
+    {
+        const string bad = """
+            study_id: prep
+            feature_names: [f1, f2, f3]
+            harmonisation: {method: combat, batch_by: scanner, covariates: [f2]}
+            feature_selection: {method: univariate_auc, max_features: 4}
+            """;
+        var e = Assert.Throws<StudyFileException>(() => StudyFile.Parse(bad, "prep.yaml", new Dictionary<string, string>()));
+        string At(int line, string field) => Assert.Single(e.Problems, p => p.Line == line && p.Field == field).ToString();
+        Assert.Contains("batch_by must be site, got 'scanner'", At(3, "harmonisation.batch_by"));
+        Assert.Contains("covariate 'f2' is a feature", At(3, "harmonisation.covariates"));
+        Assert.Contains("max_features must be 1..3 (the number of feature_names), got 4", At(4, "feature_selection.max_features"));
+
+        var lasso = Assert.Throws<StudyFileException>(() => StudyFile.Parse("study_id: l\nfeature_names: [a]\nfeature_selection: {method: lasso, max_features: 1}\n", "l.yaml", new Dictionary<string, string>()));
+        Assert.Contains("line 3, field feature_selection.method: lasso is not run by studies yet", lasso.Message);
+        var count = Assert.Throws<StudyFileException>(() => StudyFile.Parse("study_id: l\nfeature_names: [a]\nfeature_selection: {method: univariate_auc}\n", "l.yaml", new Dictionary<string, string>()));
+        Assert.Contains("univariate_auc needs max_features", count.Message);
+    }
+
     internal static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
