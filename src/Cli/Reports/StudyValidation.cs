@@ -1,6 +1,7 @@
 using FedRad.Learning.Metrics;
 using FedRad.Protocol.V1;
 using FedRad.Reports;
+using FedRad.Statistics.Coordinator.Harmonisation;
 using FedRad.Statistics.Coordinator.Validation;
 using MathNet.Numerics.Distributions;
 using ReportStudyDefinition = FedRad.Reports.StudyDefinition;
@@ -27,10 +28,15 @@ public static class StudyValidation
         var bySite = detail.Sites.ToDictionary(s => s.SiteId);
         var cohort = new List<SiteCohortRow>();
         var sites = status.EnrolledSites.Count > 0 ? status.EnrolledSites.ToList() : detail.Sites.Select(s => s.SiteId).ToList();
+        var prepared = status.Preparation?.Sites.ToDictionary(x => x.SiteId) ?? [];
         foreach (var site in sites)
             cohort.Add(bySite.TryGetValue(site, out var h)
-                ? new SiteCohortRow(site, true, (int)Total(h.Positives, h.Negatives), (int)h.Positives.Sum(), null)
+                ? new SiteCohortRow(site, true, (int)Total(h.Positives, h.Negatives), (int)h.Positives.Sum(),
+                    prepared.TryGetValue(site, out var p) && p.Excluded > 0 ? $"{p.Excluded} excluded by the study's inclusion filters" : null)
                 : new SiteCohortRow(site, false, null, null, "did not answer the evaluation round"));
+        // Sites that refused the study's eligibility check took no part after it (docs/coordinator.md "Preparing a study").
+        foreach (var refused in prepared.Values.Where(x => x.Refused.Length > 0 && !sites.Contains(x.SiteId)))
+            cohort.Add(new SiteCohortRow(refused.SiteId, false, null, null, $"refused the study's eligibility check: {refused.Refused}"));
 
         var pooledPos = Sum(detail.Sites.Select(s => s.Positives));
         var pooledNeg = Sum(detail.Sites.Select(s => s.Negatives));
@@ -58,21 +64,53 @@ public static class StudyValidation
         notes.Add("Calibration, coefficients with CIs and leave-one-site-out folds come from exact federated analyses (fedrad analysis run with \"validation\": true), not from a FedAvg study.");
 
         var spec = status.Spec;
+        notes.AddRange(PreparationNotes(status));
+        var features = status.Preparation is { SelectedFeatures.Count: > 0 } selection ? selection.SelectedFeatures.ToList() : spec.FeatureNames.ToList();
         return new ValidationResults
         {
             Name = id,
             Study = study,
             Software = SoftwareVersion.Current(),
             GeneratedAt = now,
-            Model = new ModelSummary("logistic", $"{spec.LabelColumn} (0/1)", spec.FeatureNames.ToList(), (int)(pooledPos.Sum() + pooledNeg.Sum()), (int)pooledPos.Sum(),
+            Model = new ModelSummary("logistic", $"{spec.LabelColumn} (0/1)", features, (int)(pooledPos.Sum() + pooledNeg.Sum()), (int)pooledPos.Sum(),
                 $"L2 {spec.Training.L2} in local training; {spec.Strategy}, {spec.Rounds} rounds; final model {status.FinalModelId}"),
             Cohort = cohort,
             Discrimination = new DiscriminationResults("AUC", "DeLong (binned scores)",
                 new Metric(pooledAuc, Ci(pooledAuc, Math.Sqrt(pooled.Variance), 0.025), Ci(pooledAuc, Math.Sqrt(pooled.Variance), 0.975)),
                 perSite, Roc(pooledPos, pooledNeg), detail.Sites.ToDictionary(s => s.SiteId, s => Roc(s.Positives.ToArray(), s.Negatives.ToArray()))),
+            Harmonisation = spec.Harmonisation is { Method: "combat" } harmonisation
+                ? new HarmonisationSummary("ComBat (parametric empirical Bayes, federated)", "site", harmonisation.Covariates.ToList(),
+                    spec.FeatureNames.Except(status.Preparation?.UnadjustedFeatures ?? []).ToList(), status.Preparation?.UnadjustedFeatures.ToList() ?? [])
+                : null,
+            FeatureDistributions = status.Preparation?.Distributions.Select(Distribution).ToList() ?? [],
             Notes = notes,
         };
     }
+
+    /// <summary>What the study's preparation did (inclusion, ComBat, selection), for the notes.</summary>
+    private static IEnumerable<string> PreparationNotes(StudyStatus status)
+    {
+        if (status.Preparation is not { } p) yield break;
+        var spec = status.Spec;
+        if (spec.Cohort is { Inclusion.Count: > 0 } cohort)
+            yield return $"Inclusion filters, applied at every site before anything was computed: {string.Join("; ", cohort.Inclusion.Select(Describe))}. " +
+                $"Excluded: {string.Join(", ", p.Sites.Where(x => x.Refused.Length == 0).Select(x => $"{x.SiteId} {x.Excluded} of {x.Included + x.Excluded}"))}.";
+        if (spec.Harmonisation is { Method: "combat" })
+            yield return "Harmonisation: federated ComBat with each site as a batch, equal to sva::ComBat on the pooled data, fitted before standardisation; each site applied its own batch parameters to its features for training and evaluation. Per-site means and SDs before and after:" +
+                string.Concat(p.Sites.SelectMany(x => x.Harmonisation.Select(f => FormattableString.Invariant($" {x.SiteId}/{f.Feature} {f.MeanBefore:G4}±{f.SdBefore:G4} → {f.MeanAfter:G4}±{f.SdAfter:G4};"))));
+        if (spec.FeatureSelection is { } selection && p.FeatureScores.Count > 0)
+            yield return $"Feature selection ({selection.Method}, before standardisation, on the {(spec.Harmonisation is null ? "" : "harmonised ")}pooled data): kept {string.Join(", ", p.SelectedFeatures)} " +
+                $"of {p.FeatureScores.Count}, the {selection.MaxFeatures} whose pooled AUC is furthest from 0.5. Pooled AUC of each feature alone: " +
+                string.Join(", ", spec.FeatureNames.Select(f => FormattableString.Invariant($"{f} {p.FeatureScores[f]:F3}"))) + ".";
+    }
+
+    private static string Describe(InclusionFilter f) => f.Column + (f.HasEquals_ ? $" = {f.Equals_}" : f.In.Count > 0 ? $" in {{{string.Join(", ", f.In)}}}"
+        : (f.HasMin ? FormattableString.Invariant($" ≥ {f.Min:G}") : "") + (f.HasMax ? FormattableString.Invariant($"{(f.HasMin ? "," : "")} ≤ {f.Max:G}") : ""));
+
+    private static FeatureHistogram Distribution(FeatureDistribution d) => new(d.Feature, d.Edges.ToList(), d.MeanBefore, d.SdBefore,
+        double.IsNaN(d.MeanAfter) ? null : d.MeanAfter, double.IsNaN(d.SdAfter) ? null : d.SdAfter,
+        d.Sites.Select(x => new SiteHistogram(x.SiteId, x.Count, x.Before.Select(c => c < 0 ? null : (int?)c).ToList(),
+            x.After.Count == 0 ? null : x.After.Select(c => c < 0 ? null : (int?)c).ToList())).ToList());
 
     /// <summary>AUC of scores known only by bin (ties within a bin count 1/2) with DeLong's variance; null without both classes.</summary>
     public static BinnedAucResult? BinnedAuc(double[] positives, double[] negatives)

@@ -75,6 +75,9 @@ public sealed record PreparationResult
     [Id(4)] public IReadOnlyList<string> Unadjusted { get; init; } = [];
     /// <summary>The fitted ComBat adjustment of every site (FedRad.Statistics ComBatAdjustment as JSON); "" without harmonisation.</summary>
     [Id(5)] public string HarmonisationJson { get; init; } = "";
+    /// <summary>With harmonisation: per feature, every site's histogram before and after on a common grid
+    /// (FedRad.Statistics FeatureHistogram list as JSON); "" without.</summary>
+    [Id(6)] public string DistributionsJson { get; init; } = "";
 }
 
 [GenerateSerializer, Immutable, Alias("FedRad.SitePreparation")]

@@ -44,9 +44,11 @@ public static class Preparation
 
         ComBatResult? combat = null;
         var shifts = new Dictionary<string, IReadOnlyList<FeatureShift>>();
+        IReadOnlyList<FeatureHistogram> distributions = [];
         if (study.Harmonisation is not null)
         {
             combat = await ComBat.FitAsync(federation, features, covariates, batchColumn: null, ct);
+            distributions = await FeatureDistributions.ComputeAsync(federation, features, combat.Adjustment, ct);
             foreach (var site in federation.Names)
             {
                 var only = federation.Only(site);
@@ -74,6 +76,7 @@ public static class Preparation
             FeatureScores = scores,
             Unadjusted = combat?.Unadjusted ?? [],
             HarmonisationJson = combat is null ? "" : JsonSerializer.Serialize(combat.Adjustment, ProtocolJson.Options),
+            DistributionsJson = combat is null ? "" : JsonSerializer.Serialize(distributions, ProtocolJson.Options),
             Sites = answers.Select(a => a.Item2 is { } e
                 ? new SitePreparation(a.site, e.Count, e.Excluded ?? 0, shifts.GetValueOrDefault(a.site, []))
                 : new SitePreparation(a.site, 0, 0, [], a.Item3)).ToList(),
@@ -97,6 +100,9 @@ public static class Preparation
     /// <summary>A site's own adjustment as JSON for its tasks ("" without harmonisation).</summary>
     public static string ForSite(string harmonisationJson, string site) =>
         harmonisationJson.Length == 0 ? "" : JsonSerializer.Serialize(ForSite(Adjustment(harmonisationJson), site), ProtocolJson.Options);
+
+    public static IReadOnlyList<FeatureHistogram> Distributions(string json) =>
+        json.Length == 0 ? [] : JsonSerializer.Deserialize<List<FeatureHistogram>>(json, ProtocolJson.Options) ?? [];
 
     public static ComBatAdjustment Adjustment(string json) =>
         JsonSerializer.Deserialize<ComBatAdjustment>(json, ProtocolJson.Options) ?? throw new JsonException("empty harmonisation");

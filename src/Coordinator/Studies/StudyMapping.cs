@@ -118,6 +118,19 @@ public static class StudyMapping
             }));
             m.Sites.Add(sm);
         }
+        foreach (var d in Preparation.Distributions(p.DistributionsJson))
+        {
+            var dm = new FeatureDistribution { Feature = d.Feature, MeanBefore = d.MeanBefore, SdBefore = d.SdBefore, MeanAfter = d.MeanAfter ?? double.NaN, SdAfter = d.SdAfter ?? double.NaN };
+            dm.Edges.AddRange(d.Edges);
+            foreach (var site in d.Sites)
+            {
+                var counts = new SiteHistogramCounts { SiteId = site.Site, Count = site.Count };
+                counts.Before.AddRange(site.Before.Select(c => c ?? -1));
+                if (site.After is { } after) counts.After.AddRange(after.Select(c => c ?? -1));
+                dm.Sites.Add(counts);
+            }
+            m.Distributions.Add(dm);
+        }
         return m;
     }
 

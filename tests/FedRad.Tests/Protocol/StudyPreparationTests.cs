@@ -111,6 +111,24 @@ public sealed class StudyPreparationTests(ITestOutputHelper output)
             Assert.Equal(4, status.Evaluation.Sites.Count);
             Assert.Equal((long)selected.Length + 0, status.Preparation.SelectedFeatures.Count);
             Assert.Equal(Sites.Sum(s => (long)r[("included", s)]), status.Evaluation.PooledN);
+
+            // The validation report shows the preparation: excluded counts, ComBat with per-site distributions
+            // before and after, the selection with every feature's AUC; the model's features are the selected ones.
+            var detail = await c.Admin.GetEvaluationDetailAsync(new StudyRef { StudyId = "prepared" });
+            var results = FedRad.Cli.Reports.StudyValidation.From(status, detail, DateTimeOffset.UtcNow);
+            Assert.Equal(selected, results.Model.Features);
+            Assert.Equal(6, results.FeatureDistributions.Count);
+            Assert.All(results.FeatureDistributions, d => Assert.Equal(Sites, d.Sites.Select(x => x.Site).Order()));
+            Assert.All(results.FeatureDistributions.SelectMany(d => d.Sites), x => Assert.NotNull(x.After));
+            Assert.Equal(["age", "sex"], results.Harmonisation!.Covariates);
+            Assert.Equal("12 excluded by the study's inclusion filters", results.Cohort.Single(x => x.Site == "A").Note);
+            var dir = Directory.CreateTempSubdirectory("fedrad-prepared-report-").FullName;
+            FedRad.Reports.ValidationReportWriter.Write(results, dir);
+            var html = File.ReadAllText(Path.Combine(dir, FedRad.Reports.ValidationReportWriter.HtmlFile));
+            Assert.Contains("age ≥ 50", html);
+            Assert.Contains("Feature selection (univariate_auc, before standardisation, on the harmonised pooled data): kept f1, f3, f5 of 6", html);
+            Assert.Contains(FormattableString.Invariant($"f2 {r[("feature_auc", "f2")]:F3}"), html);
+            Assert.Contains("ComBat (parametric empirical Bayes, federated), batch: site; covariates preserved: age, sex", html);
         }
         finally
         {
