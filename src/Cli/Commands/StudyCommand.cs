@@ -177,6 +177,7 @@ public static class StudyCommand
         if (s.DefinitionSha256.Length > 0) Console.WriteLine($"definition SHA-256: {s.DefinitionSha256}");
         if (s.EnrolledSites.Count > 0) AnsiConsole.MarkupLine($"[grey]sites:[/] {Markup.Escape(string.Join(", ", s.EnrolledSites))}");
         if (s.FailureReason.Length > 0) AnsiConsole.MarkupLine($"[red]{Markup.Escape(s.FailureReason)}[/]");
+        if (s.Preparation is { } p) PrintPreparation(p);
         var rounds = new Table().AddColumns("round", "kind", "state", "participants", "duration", "rejected", "loss", "closed because");
         foreach (var r in s.Rounds)
         {
@@ -192,6 +193,17 @@ public static class StudyCommand
             sites.AddRow("[bold]pooled[/]", e.PooledN.ToString(), e.PooledAuc.ToString("F3"), e.PooledLoss.ToString("F4"));
             AnsiConsole.Write(sites);
         }
+    }
+
+    /// <summary>The study's preparation: per site included/excluded (or its refusal), the selected features.</summary>
+    private static void PrintPreparation(StudyPreparation p)
+    {
+        AnsiConsole.MarkupLine($"[grey]preparation:[/] {Markup.Escape(p.State)}" +
+            (p.SelectedFeatures.Count > 0 ? $"  features: {Markup.Escape(string.Join(", ", p.SelectedFeatures))}" : ""));
+        if (p.Sites.Count == 0) return;
+        var table = new Table().AddColumns("site", "included", "excluded", "refused");
+        foreach (var site in p.Sites) table.AddRow(Markup.Escape(site.SiteId), site.Included.ToString(), site.Excluded.ToString(), Markup.Escape(site.Refused));
+        AnsiConsole.Write(table);
     }
 
     private static int Error(string message)

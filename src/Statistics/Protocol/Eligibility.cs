@@ -30,5 +30,6 @@ public sealed record EligibilityAggregate : SiteAggregate
 
     /// <summary>Study preparation only: how many of the site's patients the study's inclusion filters left out
     /// before this table (a count, set by the site agent; null in analyses).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? Excluded { get; init; }
 }
