@@ -61,10 +61,13 @@ public sealed class StudyGrain(
         if (sites.Count < def.MinSites)
             throw new InvalidOperationException($"study needs at least {def.MinSites} sites but {sites.Count} are registered");
 
+        // Checked before anything changes: a study whose initial model is missing stays created. A prepared study's
+        // model is made once its features are selected.
+        var initial = def.NeedsPreparation ? null : await InitialModel(def);
+        S.CurrentModel = initial;
         S.EnrolledSites = sites.ToList();
         S.State = StudyState.Running;
         if (def.NeedsPreparation) S.Preparation = new PreparationResult();
-        else S.CurrentModel = await InitialModel(def);
         await state.WriteStateAsync();
         await this.RegisterOrUpdateReminder(DriveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         log.LogInformation("Study {Study} started with sites {Sites}", def.StudyId, string.Join(", ", sites));
