@@ -89,12 +89,23 @@ public sealed class StudyGrain(
 
     private void EnsurePreparing()
     {
-        if (_preparing is not null) return;
+        if (_preparing is { IsCompleted: false }) return;
         DelayDeactivation(TimeSpan.FromHours(12));
         _preparing = Prepare();
     }
 
     private async Task Prepare()
+    {
+        try { await PrepareOnce(); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not the data's fault (e.g. a grain call timed out): the study's reminder starts the preparation again.
+            log.LogError(e, "Study {Study}: the preparation stopped ({Message}); it is retried", S.Definition!.StudyId, e.Message);
+        }
+        finally { _preparing = null; }
+    }
+
+    private async Task PrepareOnce()
     {
         var def = S.Definition!;
         var timeout = TimeSpan.FromSeconds(def.RoundTimeoutSeconds);
@@ -106,15 +117,13 @@ public sealed class StudyGrain(
                 def.StudyId, def.Inclusion.Count, def.Harmonisation is null ? "none" : "combat", def.FeatureSelection?.Method ?? "none");
             result = await Preparation.RunAsync(new Federation(channels), def, def.MinSites);
         }
-        catch (Exception e) when (e is AnalysisFailedException or SiteRefusedException or StatisticsInputException or JsonException or InvalidOperationException)
+        catch (Exception e) when (e is AnalysisFailedException or SiteRefusedException or StatisticsInputException or JsonException)
         {
-            _preparing = null;
             if (S.State != StudyState.Running) return;
             S.Preparation = S.Preparation! with { State = PreparationState.Failed };
             await Finish(StudyState.Failed, $"the preparation failed: {e.Message}");
             return;
         }
-        _preparing = null;
         if (S.State != StudyState.Running || S.Preparation is not { State: PreparationState.Running }) return; // cancelled meanwhile
         S.Preparation = result;
         // Sites whose cohort is not eligible take no further part.

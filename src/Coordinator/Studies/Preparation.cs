@@ -20,8 +20,9 @@ namespace FedRad.Coordinator.Studies;
 public static class Preparation
 {
     /// <summary>
-    /// Runs the preparation. A site that refuses the eligibility check takes no further part (as a site that refuses a
-    /// round's task); the rest go on when they are at least <paramref name="minSites"/>, else it fails.
+    /// Runs the preparation. A site that refuses the eligibility check, or does not answer it in time, takes no further
+    /// part (as a site that refuses a round's task); the rest go on when they are at least <paramref name="minSites"/>,
+    /// else it fails. After that every eligible site must answer.
     /// </summary>
     public static async Task<PreparationResult> RunAsync(Federation all, StudyDefinition study, int minSites, CancellationToken ct = default)
     {
@@ -35,6 +36,7 @@ public static class Preparation
         {
             try { return (site, (await all.Only(site).AskAllAsync(request, ct))[0], ""); }
             catch (SiteRefusedException e) { return (site, (EligibilityAggregate?)null, e.Refusal.Reason); }
+            catch (AnalysisFailedException e) { return (site, (EligibilityAggregate?)null, e.Message); } // did not answer in time
         }));
         var eligible = answers.Where(a => a.Item2 is not null).Select(a => a.site).ToList();
         if (eligible.Count < Math.Max(1, minSites))
