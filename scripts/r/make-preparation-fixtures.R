@@ -11,6 +11,7 @@
 #   feature_auc                  pROC AUC of every harmonised feature on its own (direction "<")
 #   selected                     the 3 features with the largest |AUC - 0.5| (ties by name)
 #   pooled_mean, pooled_sd       the selected harmonised features over the pooled table
+# and preparation_combat.csv: every included patient's harmonised features (site,id,f1..f6).
 # Deterministic: no random numbers.
 
 suppressPackageStartupMessages({
@@ -54,3 +55,6 @@ put("pooled_mean", selected, colMeans(harmonised[, selected]))
 put("pooled_sd", selected, apply(harmonised[, selected], 2, sd))
 
 write.csv(results, file.path(out, "preparation.csv"), row.names = FALSE, quote = FALSE)
+values <- data.frame(site = pooled$site, id = pooled$id)
+for (f in features) values[[f]] <- fmt(harmonised[, f])
+write.csv(values, file.path(out, "preparation_combat.csv"), row.names = FALSE, quote = FALSE)

@@ -22,6 +22,8 @@ public sealed class TestCoordinator : IAsyncDisposable
     public string AuditLog { get; }
     public SiteService.SiteServiceClient Site { get; }
     public AdminService.AdminServiceClient Admin { get; }
+    /// <summary>The silo's grains, for what the admin API does not show (e.g. a study's ComBat fit).</summary>
+    public Orleans.IGrainFactory Grains => Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Orleans.IGrainFactory>(_app.Services);
 
     private TestCoordinator(WebApplication app, string url, string httpUrl, string auditLog)
     {

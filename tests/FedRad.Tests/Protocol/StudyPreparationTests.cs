@@ -92,6 +92,34 @@ public sealed class StudyPreparationTests(ITestOutputHelper output)
                 }
             output.WriteLine($"ComBat per-site mean/SD vs sva::ComBat: largest relative difference {worst:E2}");
 
+            // Every patient's harmonised features, as a site computes them from its own ComBat parameters (what each
+            // task carries it), equal sva::ComBat's value for that patient.
+            var fit = (await c.Grains.GetGrain<FedRad.Coordinator.Contracts.Grains.IStudyGrain>("prepared").GetView()).Preparation!.HarmonisationJson;
+            var expected = File.ReadLines(Path.Combine(Fixtures, "preparation_combat.csv")).Skip(1).Select(l => l.Split(','))
+                .ToDictionary(f => f[1], f => f[2..].Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray());
+            var patients = 0;
+            worst = 0;
+            foreach (var site in Sites)
+            {
+                var task = new SiteTask { LabelColumn = "y", FeatureNames = { "f1", "f2", "f3", "f4", "f5", "f6" }, Harmonisation = FedRad.Coordinator.Studies.Preparation.ForSite(fit, site) };
+                task.Inclusion.Add(new InclusionFilter { Column = "age", Min = 50 });
+                var path = Path.Combine(Directory.CreateTempSubdirectory("fedrad-site-check-").FullName, "cohort.csv");
+                File.WriteAllText(path, SiteTable(site));
+                var harmonised = FedRad.SiteAgent.Cohorts.StudyCohort.ForModel(path, task, path, out _);
+                var table = FedRad.Statistics.Data.CsvTable.Read(path);
+                var ids = table.Text("id").Where((_, i) => table.Values("age")[i] >= 50).ToArray();
+                Assert.Equal(ids.Length, harmonised.Count);
+                for (var i = 0; i < ids.Length; i++, patients++)
+                    for (var j = 0; j < 6; j++)
+                    {
+                        var want = expected[ids[i]][j];
+                        worst = Math.Max(worst, Math.Abs(harmonised.X[i][j] - want) / Math.Abs(want));
+                        Assert.Equal(want, harmonised.X[i][j], Math.Abs(want) * 1e-9);
+                    }
+            }
+            Assert.Equal(expected.Count, patients);
+            output.WriteLine($"ComBat per patient at the sites ({patients} patients x 6 features) vs sva::ComBat: largest relative difference {worst:E2}");
+
             // Selection: pooled AUC of every harmonised feature equals pROC's; the three furthest from 0.5 are kept.
             foreach (var (f, auc) in p.FeatureScores) Assert.Equal(r[("feature_auc", f)], auc, 1e-12);
             var selected = r.Keys.Where(k => k.Item1 == "selected").Select(k => k.Item2).ToArray();
