@@ -201,6 +201,21 @@ public sealed class StudyPreparationTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task The_R_reference_is_what_the_fixture_script_produces()
+    {
+        var output = Directory.CreateTempSubdirectory("fedrad-prep-fixtures-").FullName;
+        Directory.CreateDirectory(Path.Combine(output, "sites"));
+        foreach (var site in Sites) File.Copy(Path.Combine(Fixtures, "sites", site + ".csv"), Path.Combine(output, "sites", site + ".csv"));
+        var script = Path.Combine(FedRad.Tests.Admin.StudyFileTests.RepoRoot(), "scripts", "r", "make-preparation-fixtures.R");
+        using var r = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("Rscript", [script, output]) { RedirectStandardError = true })!;
+        var error = await r.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await r.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(r.ExitCode == 0, "make-preparation-fixtures.R failed: " + error);
+        foreach (var file in new[] { "preparation.csv", "preparation_combat.csv" })
+            Assert.Equal(File.ReadAllText(Path.Combine(Fixtures, file)), File.ReadAllText(Path.Combine(output, file)));
+    }
+
     private static string DropColumn(string csv, string column)
     {
         var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
