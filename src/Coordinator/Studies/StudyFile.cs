@@ -285,6 +285,8 @@ public static class StudyFile
             return new FeatureSelectionSettings(method, Int(f, "feature_selection.max_features", 1, min: 1));
         }
 
+        // ---- recorded sections: validated here, kept in the definition's text, not executed yet ----
+
         private void Privacy(Dictionary<string, YamlNode> top)
         {
             if (!top.ContainsKey("privacy")) return;
