@@ -15,7 +15,7 @@ public sealed record StudyDefinition
     [Id(7)] public int RoundTimeoutSeconds { get; init; } = 60;
     [Id(8)] public TrainingSettings Training { get; init; } = new();
     [Id(9)] public string Strategy { get; init; } = "fedavg";
-    /// <summary>Set when sites extract the features from their images rather than reading cohort.csv.</summary>
+    /// <summary>Set when sites extract the features from their images rather than reading cohort.csv (logreg, mlp).</summary>
     [Id(10)] public ImagingSource? Imaging { get; init; }
     /// <summary>Open the study with a standardisation round (pooled mean and SD of every feature).</summary>
     [Id(11)] public bool Standardise { get; init; } = true;
@@ -26,12 +26,23 @@ public sealed record StudyDefinition
     [Id(14)] public string DefinitionSha256 { get; init; } = "";
     /// <summary>SHA-256 of a blob uploaded with UploadModel that the first round starts from ("" = the model family's own initial model).</summary>
     [Id(15)] public string InitialModelId { get; init; } = "";
+    /// <summary>Set for deep models (mlp, cnn-*): their architecture and inputs, handed to the sites in every task.</summary>
+    [Id(16)] public DeepModelSettings? DeepModel { get; init; }
 }
 
-/// <summary>
-/// Radiomics settings (YAML, identical for every site) and the ROI to extract features from. For a deep model the
-/// settings are its patch description (the protocol's DeepModel as JSON) and the ROI the one patches are centred on.
-/// </summary>
+/// <summary>The protocol's DeepModel (site.proto) as the grains keep it; fields that do not apply to the kind stay at their defaults.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.DeepModelSettings")]
+public sealed record DeepModelSettings
+{
+    [Id(0)] public int PatchSize { get; init; }
+    [Id(1)] public int Width { get; init; }
+    [Id(2)] public string Roi { get; init; } = "";
+    [Id(3)] public IReadOnlyList<int> Hidden { get; init; } = [];
+    [Id(4)] public string BaselineTimepoint { get; init; } = "";
+    [Id(5)] public string FollowupTimepoint { get; init; } = "";
+}
+
+/// <summary>Radiomics settings (YAML, identical for every site) and the ROI to extract features from.</summary>
 [GenerateSerializer, Immutable, Alias("FedRad.ImagingSource")]
 public sealed record ImagingSource([property: Id(0)] string SettingsYaml, [property: Id(1)] string Roi);
 

@@ -75,9 +75,26 @@ public sealed class StudyGrain(
         byte[]? initial;
         try { initial = await blobs.Get(def.InitialModelId); }
         catch (InvalidDataException e) { throw new InvalidOperationException($"study '{def.StudyId}': initial model {def.InitialModelId} is corrupt in the coordinator's store ({e.Message}); upload it again"); }
-        return initial is null
-            ? throw new InvalidOperationException($"study '{def.StudyId}': initial model {def.InitialModelId} is not in the coordinator's store; upload it first (UploadModel)")
-            : new ModelRef(def.InitialModelId, initial.LongLength);
+        if (initial is null)
+            throw new InvalidOperationException($"study '{def.StudyId}': initial model {def.InitialModelId} is not in the coordinator's store; upload it first (UploadModel)");
+        if (def.Standardise && StandardisationProblem(TensorCodec.Deserialize(initial), def.FeatureNames.Count) is { } problem)
+            throw new InvalidOperationException($"study '{def.StudyId}': initial model {def.InitialModelId} cannot take the standardisation round: {problem}");
+        return new ModelRef(def.InitialModelId, initial.LongLength);
+    }
+
+    /// <summary>
+    /// An uploaded model (mlp) opened by a standardisation round must carry the tensors the round fills in, one value per
+    /// feature (float64): the sites standardise with them and hand them back unchanged.
+    /// </summary>
+    private static string? StandardisationProblem(ModelWeights initial, int features)
+    {
+        foreach (var name in LogisticRegression.FrozenTensors)
+        {
+            var t = initial.Tensors.FirstOrDefault(t => t.Name == name);
+            if (t is null) return $"it has no tensor '{name}' (add {LogisticRegression.MeanTensor} = 0 and {LogisticRegression.ScaleTensor} = 1 of [{features}] float64, or set no_standardisation)";
+            if (t.Shape is not [var n] || n != features) return $"tensor '{name}' has shape {t.ShapeText}, the study has {features} features";
+        }
+        return null;
     }
 
     public Task<StudyView> GetView() => Task.FromResult(View());

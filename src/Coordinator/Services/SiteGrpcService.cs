@@ -258,6 +258,7 @@ public sealed class SiteGrpcService(
             };
             m.FeatureNames.AddRange(study.FeatureNames);
             if (study.Imaging is { } imaging) m.Imaging = new ImagingFeatures { SettingsYaml = imaging.SettingsYaml, Roi = imaging.Roi };
+            if (study.DeepModel is { } deep) m.DeepModel = StudyMapping.ToProto(deep);
             if (t.Kind == WorkKind.Train)
                 foreach (var (k, v) in RoundGrain.StrategyFor(study).SiteParameters) m.StrategyParameters[k] = v;
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FedRad.Coordinator.Contracts.Model;
+using FedRad.Shared.Protocol;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -133,9 +134,10 @@ public static class StudyFile
                 RoundTimeoutSeconds = Int(top, "round_timeout_seconds", 60),
                 Strategy = String(top, "strategy", "fedavg"),
                 StrategyParameters = Numbers(top, "strategy_parameters"),
-                // A deep model normalises its own patches: no standardisation round.
-                Standardise = !Bool(top, "no_standardisation", false) && !top.ContainsKey("deep_model"),
-                Imaging = top.ContainsKey("deep_model") ? DeepModel(top) : Imaging(top, attachments),
+                // A patch model normalises its own patches: no standardisation round (an mlp has one, as logreg).
+                Standardise = !Bool(top, "no_standardisation", false) && !DeepModelRules.IsPatchModel(String(top, "model", "logreg")),
+                Imaging = Imaging(top, attachments),
+                DeepModel = DeepModel(top, String(top, "model", "logreg")),
                 InitialModelId = String(top, "initial_model_id", ""),
                 Training = new TrainingSettings
                 {
@@ -206,18 +208,22 @@ public static class StudyFile
             return new ImagingSource(settings, roi);
         }
 
-        /// <summary>A deep model's patches (docs/deep-learning.md), carried to the sites like an imaging source.</summary>
-        private ImagingSource DeepModel(Dictionary<string, YamlNode> top)
+        /// <summary>A deep model's architecture and inputs (docs/deep-learning.md); mlp gets the default hidden widths when it names none.</summary>
+        private DeepModelSettings? DeepModel(Dictionary<string, YamlNode> top, string model)
         {
-            if (top.TryGetValue("imaging", out var imaging))
-                Problem(imaging, "imaging", "give imaging (radiomics features) or deep_model (image patches), not both");
-            var f = Section(top, "deep_model", ["patch_size", "width", "roi"]);
-            return StudyMapping.DeepImaging(new Protocol.V1.DeepModel
+            if (!top.ContainsKey("deep_model")) return null;
+            var f = Section(top, "deep_model", ["patch_size", "width", "roi", "hidden", "baseline_timepoint", "followup_timepoint"]);
+            var mlp = model == DeepModelRules.Mlp;
+            var hidden = Ints(f, "deep_model.hidden");
+            return new DeepModelSettings
             {
-                PatchSize = Int(f, "deep_model.patch_size", 16),
-                Width = Int(f, "deep_model.width", 8),
+                PatchSize = Int(f, "deep_model.patch_size", mlp ? 0 : 16),
+                Width = Int(f, "deep_model.width", mlp ? 0 : 8),
                 Roi = String(f, "deep_model.roi", ""),
-            });
+                Hidden = hidden.Count == 0 && mlp ? DeepModelRules.DefaultHidden : hidden,
+                BaselineTimepoint = String(f, "deep_model.baseline_timepoint", ""),
+                FollowupTimepoint = String(f, "deep_model.followup_timepoint", ""),
+            };
         }
 
         // ---- recorded sections: validated here, kept in the definition's text, not executed yet ----
@@ -363,6 +369,19 @@ public static class StudyFile
             {
                 if (item is YamlScalarNode { Value: { } v }) values.Add(v);
                 else Problem(item, path, "every entry must be a text value");
+            }
+            return values;
+        }
+
+        private List<int> Ints(Dictionary<string, YamlNode> f, string path)
+        {
+            if (!f.TryGetValue(path, out var node)) return [];
+            if (node is not YamlSequenceNode seq) { Problem(node, path, "must be a list of whole numbers, e.g. [32, 16]"); return []; }
+            var values = new List<int>();
+            foreach (var item in seq.Children)
+            {
+                if (item is YamlScalarNode { Value: { } v } && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i)) values.Add(i);
+                else Problem(item, path, "every entry must be a whole number");
             }
             return values;
         }

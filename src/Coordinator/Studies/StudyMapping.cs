@@ -1,5 +1,6 @@
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Protocol.V1;
+using FedRad.Shared.Protocol;
 using Google.Protobuf;
 using StudyState = FedRad.Coordinator.Contracts.Model.StudyState;
 
@@ -20,10 +21,10 @@ public static class StudyMapping
         MinSites = s.MinSites == 0 ? 1 : s.MinSites,
         RoundTimeoutSeconds = s.RoundTimeoutSeconds == 0 ? 60 : s.RoundTimeoutSeconds,
         Strategy = string.IsNullOrEmpty(s.Strategy) ? "fedavg" : s.Strategy,
-        Imaging = s.DeepModel is { } deep ? DeepImaging(deep)
-            : s.Imaging is null ? null : new ImagingSource(s.Imaging.SettingsYaml, s.Imaging.Roi),
-        // Deep models normalise their patches themselves: no standardisation round.
-        Standardise = !s.NoStandardisation && s.DeepModel is null,
+        Imaging = s.Imaging is null ? null : new ImagingSource(s.Imaging.SettingsYaml, s.Imaging.Roi),
+        DeepModel = s.DeepModel is null ? null : FromProto(s.DeepModel),
+        // Patch models normalise their patches themselves: no standardisation round (an mlp has one, as logreg).
+        Standardise = !s.NoStandardisation && !DeepModelRules.IsPatchModel(s.Model),
         StrategyParameters = s.StrategyParameters.ToDictionary(),
         Training = s.Training is null ? new TrainingSettings() : new TrainingSettings
         {
@@ -49,22 +50,27 @@ public static class StudyMapping
                 L2 = d.Training.L2, BatchSize = d.Training.BatchSize, Seed = d.Training.Seed,
             },
         };
-        if (StudyRules.IsDeep(d.Model) && d.Imaging is { } deep) s.DeepModel = DeepModelOf(deep);
-        else if (d.Imaging is { } imaging) s.Imaging = new ImagingFeatures { SettingsYaml = imaging.SettingsYaml, Roi = imaging.Roi };
+        if (d.DeepModel is { } deep) s.DeepModel = ToProto(deep);
+        if (d.Imaging is { } imaging) s.Imaging = new ImagingFeatures { SettingsYaml = imaging.SettingsYaml, Roi = imaging.Roi };
         s.FeatureNames.AddRange(d.FeatureNames);
         s.SiteIds.AddRange(d.SiteIds);
         foreach (var (k, v) in d.StrategyParameters) s.StrategyParameters[k] = v;
         return s;
     }
 
-    /// <summary>
-    /// A deep model's patch description travels to the sites in the task's imaging field (the site task message is
-    /// built from the study's <see cref="ImagingSource"/>): the DeepModel message as JSON, with the ROI beside it.
-    /// </summary>
-    public static ImagingSource DeepImaging(DeepModel deep) => new(JsonFormatter.Default.Format(deep), deep.Roi);
+    public static DeepModelSettings FromProto(DeepModel m) => new()
+    {
+        PatchSize = m.PatchSize, Width = m.Width, Roi = m.Roi, Hidden = m.Hidden.ToList(),
+        BaselineTimepoint = m.BaselineTimepoint, FollowupTimepoint = m.FollowupTimepoint,
+    };
 
-    /// <summary>The deep model description carried by <see cref="DeepImaging"/>; throws <see cref="InvalidProtocolBufferException"/> when it is not one.</summary>
-    public static DeepModel DeepModelOf(ImagingSource imaging) => JsonParser.Default.Parse<DeepModel>(imaging.SettingsYaml);
+    /// <summary>The message a study's tasks carry to the sites (SiteTask.deep_model) and its spec reads back.</summary>
+    public static DeepModel ToProto(DeepModelSettings d)
+    {
+        var m = new DeepModel { PatchSize = d.PatchSize, Width = d.Width, Roi = d.Roi, BaselineTimepoint = d.BaselineTimepoint, FollowupTimepoint = d.FollowupTimepoint };
+        m.Hidden.AddRange(d.Hidden);
+        return m;
+    }
 
     public static SiteInfo ToSiteInfo(SiteView v) => new()
     {

@@ -5,7 +5,7 @@ using FedRad.Coordinator.Aggregation;
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Learning.Models;
 using FedRad.Protocol.V1;
-using Google.Protobuf;
+using FedRad.Shared.Protocol;
 
 namespace FedRad.Coordinator.Studies;
 
@@ -19,12 +19,13 @@ public static partial class StudyRules
     public static partial Regex IdPattern();
 
     /// <summary>
-    /// Deep models on PET/CT lesion patches that studies run (docs/deep-learning.md). The coordinator never builds
-    /// them (it does not load TorchSharp): their initial weights are uploaded (UploadModel) and named by the study.
+    /// Deep models that studies run (docs/deep-learning.md): an MLP on features and CNNs on lesion patches. The
+    /// coordinator never builds them (it does not load TorchSharp): their initial weights are uploaded (UploadModel)
+    /// and named by the study.
     /// </summary>
-    public static readonly string[] DeepModels = ["cnn-early", "cnn-intermediate"];
+    public static IReadOnlyList<string> DeepModels => DeepModelRules.Kinds;
 
-    public static bool IsDeep(string model) => DeepModels.Contains(model);
+    public static bool IsDeep(string model) => DeepModelRules.IsDeep(model);
 
     public static void Validate(StudyDefinition d)
     {
@@ -41,8 +42,12 @@ public static partial class StudyRules
         var deep = IsDeep(d.Model);
         if (!deep && !ModelCatalog.Names.Contains(d.Model)) Add("model", $"model '{d.Model}' is unknown (known: {string.Join(", ", ModelCatalog.Names.Concat(DeepModels))})");
         if (deep) DeepProblems(d, Add);
-        else if (d.InitialModelId.Length > 0) Add("initial_model_id", $"initial_model_id is for deep models only ({string.Join(", ", DeepModels)}); model '{d.Model}' starts from its own initial model");
-        if (d.FeatureNames.Count == 0 && !deep) Add("feature_names", "feature_names is empty");
+        else
+        {
+            if (d.InitialModelId.Length > 0) Add("initial_model_id", $"initial_model_id is for deep models only ({string.Join(", ", DeepModels)}); model '{d.Model}' starts from its own initial model");
+            if (d.DeepModel is not null) Add("deep_model", $"deep_model is for deep models only ({string.Join(", ", DeepModels)}), not '{d.Model}'");
+        }
+        if (d.FeatureNames.Count == 0 && !DeepModelRules.IsPatchModel(d.Model)) Add("feature_names", "feature_names is empty");
         var dup = d.FeatureNames.GroupBy(f => f).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) Add("feature_names", $"feature_names lists '{dup.Key}' twice");
         if (d.FeatureNames.Any(string.IsNullOrWhiteSpace)) Add("feature_names", "feature_names has an empty name");
@@ -77,15 +82,12 @@ public static partial class StudyRules
             add("initial_model_id", $"model '{d.Model}' needs initial_model_id: the coordinator does not initialise deep models; create the initial weights where TorchSharp runs and upload them with UploadModel (fedrad demo --model cnn does)");
         else if (d.InitialModelId.Length != 64 || !d.InitialModelId.All(char.IsAsciiHexDigitLower))
             add("initial_model_id", $"initial_model_id must be the model's SHA-256 (64 lower-case hex digits), got '{d.InitialModelId}'");
+        if (d.DeepModel is not { } deep) { add("deep_model", $"model '{d.Model}' needs deep_model ({(d.Model == DeepModelRules.Mlp ? "hidden" : "patch_size, width, roi")})"); return; }
+        foreach (var (field, message) in DeepModelRules.Problems(d.Model, StudyMapping.ToProto(deep))) add(field, message);
+        if (!DeepModelRules.IsPatchModel(d.Model)) return;   // mlp: features as for logreg (imaging or cohort.csv), standardisation by default
         if (d.FeatureNames.Count > 0) add("feature_names", $"model '{d.Model}' reads image patches, not features: leave feature_names empty");
         if (d.Standardise) add("no_standardisation", $"model '{d.Model}' normalises its patches itself: a standardisation round does not apply");
-        if (d.Imaging is not { } imaging) { add("deep_model", $"model '{d.Model}' needs deep_model (patch_size, width, roi)"); return; }
-        DeepModel m;
-        try { m = StudyMapping.DeepModelOf(imaging); }
-        catch (InvalidProtocolBufferException e) { add("deep_model", $"deep_model is not readable: {e.Message}"); return; }
-        if (m.PatchSize is < 8 or > 64 || m.PatchSize % 4 != 0) add("deep_model.patch_size", $"deep_model.patch_size must be a multiple of 4 in 8..64, got {m.PatchSize}");
-        if (m.Width is < 1 or > 64) add("deep_model.width", $"deep_model.width must be 1..64, got {m.Width}");
-        if (string.IsNullOrWhiteSpace(m.Roi)) add("deep_model.roi", "deep_model.roi is empty: name the ROI (RTSTRUCT structure) patches are centred on");
+        if (d.Imaging is not null) add("imaging", $"model '{d.Model}' reads image patches (deep_model), not radiomics features: leave imaging out");
     }
 
     /// <summary>SHA-256 of the text's UTF-8 bytes, lower-case hex: a study file's hash when the file is UTF-8.</summary>

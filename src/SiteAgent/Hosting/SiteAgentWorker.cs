@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using FedRad.DeepLearning.Models;
 using FedRad.Learning.Data;
 using FedRad.Privacy.Pki;
 using FedRad.Protocol.V1;
@@ -43,7 +44,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
         var minCohort = Math.Max(_o.MinCohortSize, gate.Policy?.MinCohort ?? 0);
         var runner = new LocalTaskRunner(minCohort);
         var imaging = new ImagingCohort(_o.DataDirectory, log, _o.SpectCalibrationPath);
-        var deep = new DeepTaskRunner(new PatchCohort(_o.DataDirectory, log), _o.DataDirectory, minCohort, log);
+        var deep = new DeepTaskRunner(new PatchCohort(_o.DataDirectory, log, _o.SpectCalibrationPath), _o.DataDirectory, minCohort, log);
         var statistics = new StatisticsTaskHandler(_o.SiteId, _o.CohortPath, minCohort);
         var backoff = new Backoff(_o.MaxBackoffSeconds);
 
@@ -119,15 +120,16 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
         try
         {
             var global = TensorCodec.Deserialize(await client.Download(_o.SiteId, task.GlobalModel, ct));
+            // Feature models (logreg, mlp) read cohort.csv, or the features extracted from the site's images.
+            async Task<string> FeatureTable() => task.Imaging is null
+                ? _o.CohortPath
+                : await imaging.Build(task.Imaging, task.FeatureNames, task.LabelColumn, ct);
             if (DeepTaskRunner.Handles(task.Model))
-                result = await Task.Run(() => deep.Run(task, global), ct);
-            else
             {
-                var cohortPath = task.Imaging is null
-                    ? _o.CohortPath
-                    : await imaging.Build(task.Imaging, task.FeatureNames, task.LabelColumn, ct);
-                result = runner.Run(task, global, cohortPath);
+                var table = task.Model == DeepModelSpec.Mlp ? await FeatureTable() : null;
+                result = await Task.Run(() => deep.Run(task, global, table), ct);
             }
+            else result = runner.Run(task, global, await FeatureTable());
         }
         catch (Exception e) when (e is TaskRefusedException or CohortFormatException or TensorFormatException or InvalidDataException)
         {
