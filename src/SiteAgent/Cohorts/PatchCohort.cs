@@ -17,18 +17,14 @@ namespace FedRad.SiteAgent.Cohorts;
 /// </summary>
 public sealed record PatchSet(IReadOnlyList<string> PatientIds, IReadOnlyList<LesionPatch> Patches, SampleSet Samples, IReadOnlyList<bool> HeldOut)
 {
-    /// <summary>What training sees: every patient not held out.</summary>
-    public PatchSet Training() => Select(i => !HeldOut[i]);
+    /// <summary>What training sees (<see cref="HoldOut.TrainingRows"/>).</summary>
+    public PatchSet Training() => Select(HoldOut.TrainingRows(HeldOut));
 
-    /// <summary>What evaluation sees: the held-out patients when the site has any, else every patient.</summary>
-    public PatchSet Evaluation() => HeldOut.Any(h => h) ? Select(i => HeldOut[i]) : this;
+    /// <summary>What evaluation sees (<see cref="HoldOut.EvaluationRows"/>).</summary>
+    public PatchSet Evaluation() => Select(HoldOut.EvaluationRows(HeldOut));
 
-    private PatchSet Select(Func<int, bool> keep)
-    {
-        var idx = Enumerable.Range(0, PatientIds.Count).Where(keep).ToList();
-        return new PatchSet(idx.Select(i => PatientIds[i]).ToList(), idx.Select(i => Patches[i]).ToList(),
-            Samples.Subset(idx), idx.Select(i => HeldOut[i]).ToList());
-    }
+    private PatchSet Select(IReadOnlyList<int> idx) =>
+        new(idx.Select(i => PatientIds[i]).ToList(), idx.Select(i => Patches[i]).ToList(), Samples.Subset(idx), idx.Select(i => HeldOut[i]).ToList());
 }
 
 /// <summary>
@@ -40,9 +36,6 @@ public sealed record PatchSet(IReadOnlyList<string> PatientIds, IReadOnlyList<Le
 /// </summary>
 public sealed class PatchCohort(string dataDirectory, ILogger log, string spectCalibrationPath = "")
 {
-    /// <summary>The optional outcomes.csv column that holds patients out of training: train (or empty) / test.</summary>
-    public const string SplitColumn = "split";
-
     private readonly ConcurrentDictionary<string, PatchSet> _cache = new();
 
     public string ManifestPath => Path.Combine(dataDirectory, ImagingCohort.ManifestFile);
@@ -143,7 +136,7 @@ public sealed class PatchCohort(string dataDirectory, ILogger log, string spectC
         if (lines.Count == 0) throw new CohortFormatException($"{OutcomesPath}: empty");
         var patient = Array.IndexOf(lines[0], "patient_id");
         var label = Array.IndexOf(lines[0], labelColumn);
-        var split = Array.IndexOf(lines[0], SplitColumn);
+        var split = Array.IndexOf(lines[0], HoldOut.Column);
         if (patient < 0 || label < 0)
             throw new CohortFormatException($"{OutcomesPath}: line 1 needs the columns patient_id and '{labelColumn}' (columns: {string.Join(", ", lines[0])})");
         var outcomes = new Dictionary<string, (int, bool)>();
@@ -153,10 +146,7 @@ public sealed class PatchCohort(string dataDirectory, ILogger log, string spectC
             if (f.Length != lines[0].Length) throw new CohortFormatException($"{OutcomesPath}: line {i + 1} has {f.Length} fields, the header {lines[0].Length}");
             if (!int.TryParse(f[label], NumberStyles.Integer, CultureInfo.InvariantCulture, out var y) || y is not (0 or 1))
                 throw new CohortFormatException($"{OutcomesPath}: line {i + 1}, column '{labelColumn}': '{f[label]}' is not 0 or 1");
-            var role = split < 0 ? "" : f[split];
-            if (role is not ("" or "train" or "test"))
-                throw new CohortFormatException($"{OutcomesPath}: line {i + 1}, column '{SplitColumn}': '{role}' is not train or test");
-            outcomes[f[patient]] = (y, role == "test");
+            outcomes[f[patient]] = (y, split >= 0 && HoldOut.Parse(f[split], OutcomesPath, i + 1));
         }
         return outcomes;
     }

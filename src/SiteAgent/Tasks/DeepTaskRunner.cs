@@ -60,9 +60,11 @@ public sealed class DeepTaskRunner(PatchCohort cohort, string dataDirectory, int
 
     private LocalResult RunMlp(SiteTask task, DeepModel description, ModelWeights global, string featureTablePath)
     {
-        var table = CohortTable.Load(featureTablePath, task.FeatureNames, task.LabelColumn);
+        var all = CohortTable.Load(featureTablePath, task.FeatureNames, task.LabelColumn);
+        // Held-out rows (split = test) are neither standardised over nor trained on; evaluations use them when there are any.
+        var table = all.Rows(task.Kind == TaskKind.Evaluate ? HoldOut.EvaluationRows(all.HeldOut) : HoldOut.TrainingRows(all.HeldOut));
         if (table.Count < minCohortSize)
-            throw new TaskRefusedException($"the local cohort has {table.Count} patients, below this site's minimum of {minCohortSize} for any shared result");
+            throw new TaskRefusedException($"the local cohort has {table.Count} patients for {(task.Kind == TaskKind.Evaluate ? "evaluation" : "training")}, below this site's minimum of {minCohortSize} for any shared result");
         // The standardisation round needs no network: per-feature sums, as for logistic regression.
         if (task.Kind == TaskKind.Standardise) return new LocalResult(Standardisation.SiteSums(table.X), table.Count, new Dictionary<string, double>());
         var (weights, mean, scale) = StandardisedFeatures.Split(global);

@@ -16,11 +16,11 @@ namespace FedRad.DeepLearning.Tests.Studies;
 public sealed class DeepStudyTests
 {
     [Fact]
-    public async Task An_mlp_study_standardises_with_the_pooled_mean_and_sd_trains_and_evaluates_through_the_agents()
+    public async Task An_mlp_study_standardises_with_the_pooled_mean_and_sd_of_the_training_rows_trains_and_evaluates_the_held_out_rows()
     {
         var root = Directory.CreateTempSubdirectory("fedrad-mlp-study-").FullName;
         string[] features = ["volume", "suv_mean", "noise"];
-        var tables = new List<(double[][] X, int[] Y, double[] TrueLogit)>();
+        var tables = new List<(double[][] X, int[] Y, double[] TrueLogit, bool[] Test)>();
         await using var f = await Federation.Start();
         for (var s = 0; s < 2; s++)
         {
@@ -47,9 +47,9 @@ public sealed class DeepStudyTests
         Assert.Equal(TaskKind.Standardise, status.Rounds[0].Kind);
         Assert.Equal(TaskKind.Evaluate, status.Rounds[^1].Kind);
 
-        // The sites standardised with the pooled mean and sample SD of both tables, computed here from the files.
+        // The sites standardised with the pooled mean and sample SD of both tables' training rows, computed here from the files.
         var final = await f.Download("site-1", status.FinalModelId);
-        var pooled = tables.SelectMany(t => t.X).ToArray();
+        var pooled = tables.SelectMany(t => t.X.Where((_, i) => !t.Test[i])).ToArray();
         for (var j = 0; j < features.Length; j++)
         {
             var column = pooled.Select(r => r[j]).ToArray();
@@ -58,9 +58,9 @@ public sealed class DeepStudyTests
             Assert.Equal(mean, final[LogisticRegression.MeanTensor].Values[j], 9);
             Assert.Equal(sd, final[LogisticRegression.ScaleTensor].Values[j], 9);
         }
-        // The federated MLP ranks patients nearly as well as the logit the labels were drawn from.
-        var oracle = Auc.Compute(tables.SelectMany(t => t.TrueLogit).ToArray(), tables.SelectMany(t => t.Y).ToArray());
-        Assert.Equal(140, status.Evaluation.PooledN);
+        // Evaluated on the 35 held-out rows only, the federated MLP ranks them nearly as well as the logit their labels were drawn from.
+        var oracle = Auc.Compute(tables.SelectMany(t => t.TrueLogit.Where((_, i) => t.Test[i])).ToArray(), tables.SelectMany(t => t.Y.Where((_, i) => t.Test[i])).ToArray());
+        Assert.Equal(35, status.Evaluation.PooledN);
         Assert.True(status.Evaluation.PooledAuc >= oracle - 0.06, $"pooled AUC {status.Evaluation.PooledAuc:F3}, oracle {oracle:F3}");
     }
 
@@ -112,24 +112,26 @@ public sealed class DeepStudyTests
 
     /// <summary>
     /// A cohort.csv whose label follows a logistic model of a large-scale feature (volume, mL around 100-200) and a small
-    /// one (suv_mean), with a pure noise column: standardisation matters. Returns the table, labels and true logits.
+    /// one (suv_mean), with a pure noise column: standardisation matters. The last quarter of the rows is held out
+    /// (split = test). Returns the table, labels, true logits and the held-out flags.
     /// </summary>
-    private static (double[][] X, int[] Y, double[] TrueLogit) WriteCohort(string path, string[] features, int n, int seed, double volumeShift)
+    private static (double[][] X, int[] Y, double[] TrueLogit, bool[] Test) WriteCohort(string path, string[] features, int n, int seed, double volumeShift)
     {
         var rng = new Random(seed);
         double Gauss() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
         var x = new double[n][];
         var y = new int[n];
         var logit = new double[n];
-        var csv = new StringBuilder("id," + string.Join(',', features) + ",label\n");
+        var test = Enumerable.Range(0, n).Select(i => i >= n - n / 4).ToArray();
+        var csv = new StringBuilder("id," + string.Join(',', features) + ",label,split\n");
         for (var i = 0; i < n; i++)
         {
             x[i] = [120 + volumeShift + 30 * Gauss(), 5 + 1.5 * Gauss(), Gauss()];
             logit[i] = 0.06 * (x[i][0] - 140) + 1.2 * (x[i][1] - 5);
             y[i] = rng.NextDouble() < 1 / (1 + Math.Exp(-logit[i])) ? 1 : 0;
-            csv.Append(CultureInfo.InvariantCulture, $"p{seed}-{i},{x[i][0]:R},{x[i][1]:R},{x[i][2]:R},{y[i]}\n");
+            csv.Append(CultureInfo.InvariantCulture, $"p{seed}-{i},{x[i][0]:R},{x[i][1]:R},{x[i][2]:R},{y[i]},{(test[i] ? "test" : "train")}\n");
         }
         File.WriteAllText(path, csv.ToString());
-        return (x, y, logit);
+        return (x, y, logit, test);
     }
 }
