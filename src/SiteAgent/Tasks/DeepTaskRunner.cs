@@ -1,14 +1,14 @@
+using FedRad.DeepLearning.Data;
 using FedRad.DeepLearning.Interpretability;
 using FedRad.DeepLearning.Models;
 using FedRad.DeepLearning.Training;
 using FedRad.DeepLearning.Weights;
-using FedRad.Protocol.V1;
-using FedRad.Shared.Tensors;
-using FedRad.SiteAgent.Cohorts;
-using FedRad.DeepLearning.Data;
 using FedRad.Learning.Data;
 using FedRad.Learning.Models;
+using FedRad.Protocol.V1;
 using FedRad.Shared.Protocol;
+using FedRad.Shared.Tensors;
+using FedRad.SiteAgent.Cohorts;
 using Microsoft.Extensions.Logging;
 
 namespace FedRad.SiteAgent.Tasks;
