@@ -231,15 +231,11 @@ public static class StudyFile
             if (f.ContainsKey("privacy.differential_privacy"))
             {
                 var dp = Section(f, "privacy.differential_privacy", ["epsilon", "delta", "clip_norm", "noise"]);
+                // Values are checked by StudyRules (the same rules for a spec), at these fields' lines.
                 var epsilon = Double(dp, "privacy.differential_privacy.epsilon", double.NaN);
-                if (!(epsilon > 0)) Problem(dp.GetValueOrDefault("privacy.differential_privacy.epsilon", f["privacy.differential_privacy"]), "privacy.differential_privacy.epsilon", "epsilon must be > 0");
                 var delta = Double(dp, "privacy.differential_privacy.delta", 1e-5);
-                if (!(delta > 0 && delta < 1)) Problem(dp["privacy.differential_privacy.delta"], "privacy.differential_privacy.delta", $"delta must be in (0, 1), got {delta}");
                 var clip = Double(dp, "privacy.differential_privacy.clip_norm", 1);
-                if (!(clip > 0)) Problem(dp["privacy.differential_privacy.clip_norm"], "privacy.differential_privacy.clip_norm", "clip_norm must be > 0");
                 var noise = String(dp, "privacy.differential_privacy.noise", DifferentialPrivacySettings.Local);
-                if (noise is not (DifferentialPrivacySettings.Local or DifferentialPrivacySettings.Central))
-                    Problem(dp["privacy.differential_privacy.noise"], "privacy.differential_privacy.noise", $"noise must be local or central, got '{noise}'");
                 dpSettings = new DifferentialPrivacySettings { Epsilon = epsilon, Delta = delta, ClipNorm = clip, Noise = noise };
             }
             return new StudyPrivacy { MinCohort = minCohort, SecureAggregation = secure, DifferentialPrivacy = dpSettings };

@@ -95,7 +95,8 @@ public static partial class StudyRules
         if (dp is null) return;
         if (!SumStrategies.Contains(d.Strategy, StringComparer.OrdinalIgnoreCase))
             add("strategy", $"strategy '{d.Strategy}' cannot run with privacy.differential_privacy: DP-FedAvg averages the clipped, noised updates; use {string.Join(" or ", SumStrategies)}");
-        if (!(dp.Epsilon > 0) || !double.IsFinite(dp.Epsilon)) add("privacy.differential_privacy.epsilon", $"privacy.differential_privacy.epsilon must be > 0, got {dp.Epsilon}");
+        if (!(dp.Epsilon > 0) || !double.IsFinite(dp.Epsilon))
+            add("privacy.differential_privacy.epsilon", double.IsNaN(dp.Epsilon) ? "privacy.differential_privacy.epsilon is missing: the ε the study may spend" : $"privacy.differential_privacy.epsilon must be > 0, got {dp.Epsilon}");
         if (!(dp.Delta > 0 && dp.Delta < 1)) add("privacy.differential_privacy.delta", $"privacy.differential_privacy.delta must be in (0, 1), got {dp.Delta}");
         if (!(dp.ClipNorm > 0) || !double.IsFinite(dp.ClipNorm)) add("privacy.differential_privacy.clip_norm", $"privacy.differential_privacy.clip_norm must be > 0, got {dp.ClipNorm}");
         if (dp.Noise == DifferentialPrivacySettings.Central && !p.SecureAggregation)
