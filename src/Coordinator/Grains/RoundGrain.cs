@@ -110,8 +110,11 @@ public sealed partial class RoundGrain(
         await outbox.Flush(state);
 
         if (S.Accepted.Count == plan.SelectedSites.Count) await Close("all sites answered");
-        else if (S.Accepted.Count + S.Declined.Count == plan.SelectedSites.Count && S.Accepted.Count >= plan.MinSites)
-            await Close($"all sites answered or declined ({S.Declined.Count} declined)");
+        else if (S.Accepted.Count + S.Declined.Count == plan.SelectedSites.Count)
+        {
+            if (S.Accepted.Count >= plan.MinSites) await Close($"all sites answered or declined ({S.Declined.Count} declined)");
+            else await Fail($"{S.Declined.Count} of {plan.SelectedSites.Count} sites declined; {S.Accepted.Count} answered, below the minimum of {plan.MinSites}{Declines()}");
+        }
         return new SubmitResult(SubmitOutcome.Accepted, $"result of site '{update.SiteId}' accepted for round {plan.Round}");
     }
 
@@ -292,7 +295,7 @@ public sealed partial class RoundGrain(
         if (answered >= plan.MinSites && answered > 0)
             await Close($"deadline reached with quorum: {answered} of {plan.SelectedSites.Count} sites answered (minimum {plan.MinSites})");
         else
-            await Fail($"deadline reached: {answered} of {plan.SelectedSites.Count} sites answered, below the minimum of {plan.MinSites}");
+            await Fail($"deadline reached: {answered} of {plan.SelectedSites.Count} sites answered, below the minimum of {plan.MinSites}{Declines()}");
     }
 
     private async Task Close(string reason)

@@ -88,8 +88,13 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
                         await Refuse(client, task, decision.Reason, ct);
                         continue;
                     }
-                    if (task.Secagg is { Stage: SecAggStage.Advertise }) await AdvertiseSecure(client, secure, gate, task, ct);
-                    else if (task.Kind == TaskKind.Statistics) await AnswerStatistics(client, statistics, task, ct);
+                    if (task.Secagg is { Stage: SecAggStage.Advertise })
+                    {
+                        // Only keys leave the site here: the task is spent when its masked input is accepted (ContinueSecure).
+                        await AdvertiseSecure(client, secure, gate, task, ct);
+                        continue;
+                    }
+                    if (task.Kind == TaskKind.Statistics) await AnswerStatistics(client, statistics, task, ct);
                     else await Handle(client, runner, imaging, deep, task, ct);
                     if (_done.Contains(task.TaskId)) gate.Completed(task);
                 }
