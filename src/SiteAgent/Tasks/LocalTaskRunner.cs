@@ -26,7 +26,9 @@ public sealed class LocalTaskRunner(int minCohortSize)
         // The study may ask for a larger minimum than the site's own (privacy.min_cohort); the larger applies.
         var minimum = Math.Max(minCohortSize, task.Privacy?.MinCohort ?? 0);
         if (cohort.Count < minimum)
-            throw new TaskRefusedException($"the local cohort has {cohort.Count} patients, below the minimum of {minimum} for any shared result ({(minimum > minCohortSize ? "the study's privacy.min_cohort" : "this site's")})");
+            throw new TaskRefusedException(minimum > minCohortSize
+                ? $"the local cohort has {cohort.Count} patients, below the study's minimum (privacy.min_cohort) of {minimum} for any shared result"
+                : $"the local cohort has {cohort.Count} patients, below this site's minimum of {minimum} for any shared result");
         if (TensorCodec.Validate(global, ModelCatalog.Initial(task.Model, task.FeatureNames.Count).Spec) is { } problem)
             throw new TaskRefusedException($"global model does not fit the task: {problem}");
 
