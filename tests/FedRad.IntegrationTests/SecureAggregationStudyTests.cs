@@ -85,9 +85,18 @@ public sealed class SecureAggregationStudyTests(ITestOutputHelper output)
     {
         await using var cluster = new Cluster();
         await cluster.StartCoordinator();
-        await cluster.StartSites(5);
+        // site-1 and site-5 hold large cohorts, so their local computation takes a while: site-5 is killed while it
+        // computes (after sharing its keys, before masking), and site-4 is killed while it waits for site-1's masked
+        // input (after masking, before unmasking). The kill lands inside these windows, not by luck of timing.
+        foreach (var profile in SyntheticCohort.Profiles(5))
+        {
+            var dir = Path.Combine(cluster.Root, "sites", profile.SiteId);
+            SyntheticCohort.WriteSite(profile.SiteId is "site-1" or "site-5" ? profile with { Patients = 50_000 } : profile, dir);
+            cluster.Sites[profile.SiteId] = FedradProcess.Start(profile.SiteId, "site", "--coordinator", cluster.Url, "--site-id", profile.SiteId, "--data", dir);
+        }
+        await cluster.WaitForRegistered(5);
         // 5 sites, threshold 3: one may drop before masking (round 2) and one after masking (round 3).
-        var spec = Spec("dropout", rounds: 4, minSites: 3, timeout: 6, secure: true);
+        var spec = Spec("dropout", rounds: 4, minSites: 3, timeout: 10, secure: true);
         await cluster.Admin.CreateStudyAsync(new CreateStudyRequest { Spec = spec });
         await cluster.Admin.StartStudyAsync(new StudyRef { StudyId = "dropout" });
 
@@ -98,9 +107,10 @@ public sealed class SecureAggregationStudyTests(ITestOutputHelper output)
         await cluster.Sites["site-4"].WaitForOutput(@"Task dropout/3/site-4: Accepted", TimeSpan.FromSeconds(90));
         cluster.Sites["site-4"].KillHard();
 
-        var status = await cluster.WaitFor("dropout", s => s.State is StudyState.Completed or StudyState.Failed, TimeSpan.FromSeconds(180));
+        var status = await cluster.WaitFor("dropout", s => s.State is StudyState.Completed or StudyState.Failed, TimeSpan.FromSeconds(240));
         Assert.True(status.State == StudyState.Completed, status.FailureReason);
 
+        Assert.Equal(["site-1", "site-2", "site-3", "site-4", "site-5"], status.Rounds.Single(r => r.Round == 1).Participants);
         var round2 = status.Rounds.Single(r => r.Round == 2);
         Assert.Equal(["site-5"], round2.SecaggDropped);
         Assert.Equal(["site-1", "site-2", "site-3", "site-4"], round2.Participants);
