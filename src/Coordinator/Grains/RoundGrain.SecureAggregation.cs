@@ -184,7 +184,8 @@ public sealed partial class RoundGrain
             await Fail($"secure aggregation, {closing} phase ({reason}): {e.Message}{Declines()}");
             return;
         }
-        var late = plan.SelectedSites.Where(s => S.PhaseMessages.ContainsKey(s) && !next.ContainsKey(s) && result is null).ToList();
+        // Sites this phase waited for that the next one does not (none after unmasking: its result names them).
+        var late = result is null ? plan.SelectedSites.Where(s => S.PhaseMessages.ContainsKey(s) && !next.ContainsKey(s)).ToList() : [];
         S.StrategyLog.Add($"secure aggregation: {closing} phase closed ({reason}) with {next.Count + (result?.Contributors.Count ?? 0)} sites"
             + (late.Count > 0 ? $"; without {string.Join(", ", late)}" : ""));
         foreach (var site in plan.SelectedSites) await GrainFactory.GetGrain<ISiteGrain>(site).RemoveTask(PhaseTaskId(plan, site, closing));

@@ -288,7 +288,9 @@ public sealed partial class RoundGrain(
         var plan = S.Plan!;
         if (IsSecure(plan))
         {
-            await AdvancePhase("phase deadline");
+            // A tick before the current phase's deadline (armed for a phase that closed early, or early) waits for it.
+            if (clock.GetUtcNow() >= Deadline()) await AdvancePhase("phase deadline");
+            else ArmTimer();
             return;
         }
         var answered = S.Accepted.Count;
