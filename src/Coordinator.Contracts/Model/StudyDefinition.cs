@@ -28,6 +28,35 @@ public sealed record StudyDefinition
     [Id(15)] public string InitialModelId { get; init; } = "";
     /// <summary>Set for deep models (mlp, cnn-*): their architecture and inputs, handed to the sites in every task.</summary>
     [Id(16)] public DeepModelSettings? DeepModel { get; init; }
+    /// <summary>The study's privacy section (minimum cohort, secure aggregation, differential privacy); null: none.</summary>
+    [Id(18)] public StudyPrivacy? Privacy { get; init; }
+}
+
+/// <summary>What a study asks for privacy; docs/privacy.md §7 says how each part runs.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.StudyPrivacy")]
+public sealed record StudyPrivacy
+{
+    /// <summary>Smallest cohort a site may compute an aggregate from (0: the sites' own minimum only).</summary>
+    [Id(0)] public int MinCohort { get; init; }
+    /// <summary>Training and standardisation rounds run under secure aggregation: the coordinator learns only sums.</summary>
+    [Id(1)] public bool SecureAggregation { get; init; }
+    [Id(2)] public DifferentialPrivacySettings? DifferentialPrivacy { get; init; }
+}
+
+/// <summary>Site-level differential privacy of the training rounds: the study's (ε, δ), the clip norm and where the noise is added.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.DifferentialPrivacySettings")]
+public sealed record DifferentialPrivacySettings
+{
+    public const string Local = "local";
+    public const string Central = "central";
+
+    [Id(0)] public double Epsilon { get; init; }
+    [Id(1)] public double Delta { get; init; } = 1e-5;
+    [Id(2)] public double ClipNorm { get; init; } = 1;
+    /// <summary>"local" (each site adds all the noise) or "central" (the sites add shares of one noise under secure aggregation).</summary>
+    [Id(3)] public string Noise { get; init; } = Local;
+    /// <summary>σ: calibrated when the study is created so that its training rounds stay within (ε, δ).</summary>
+    [Id(4)] public double NoiseMultiplier { get; init; }
 }
 
 /// <summary>The protocol's DeepModel (site.proto) as the grains keep it; fields that do not apply to the kind stay at their defaults.</summary>

@@ -31,6 +31,8 @@ public sealed class StudyGrain(
         if (S.Definition is not null) throw new InvalidOperationException($"study '{this.GetPrimaryKeyString()}' already exists");
         if (definition.StudyId != this.GetPrimaryKeyString()) throw new ArgumentException("study_id does not match the grain key");
         StudyRules.Validate(definition);
+        // Differential privacy: the study's ε becomes the noise multiplier every round and every site's guard uses.
+        definition = StudyRules.WithCalibratedNoise(definition);
         // Listed first: a listed id whose creation failed is skipped when read; an unlisted study would be lost to the dashboard.
         await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Add(definition.StudyId);
         S.Definition = definition;

@@ -23,7 +23,7 @@ public sealed class StudyFileException(string file, IReadOnlyList<StudyFileProbl
 /// <summary>
 /// A study definition file (YAML; JSON is YAML too): the fields of <c>fedrad.v1.StudySpec</c>, which
 /// the engine runs, plus sections that are validated and recorded with the study but not executed
-/// yet (cohort inclusion filters, harmonisation, feature selection, privacy, the validation plan).
+/// yet (cohort inclusion filters, harmonisation, feature selection, the validation plan).
 /// The text is kept verbatim with the SHA-256 of its bytes. docs/operators.md lists every field.
 /// </summary>
 public static class StudyFile
@@ -150,10 +150,10 @@ public static class StudyFile
                 DefinitionText = text,
                 DefinitionSha256 = StudyRules.Sha256(text),
             };
+            definition = definition with { Privacy = Privacy(top) };
             Cohort(top);
             Harmonisation(top);
             FeatureSelection(top);
-            Privacy(top);
             Validation(top);
             return definition;
         }
@@ -226,6 +226,27 @@ public static class StudyFile
             };
         }
 
+        /// <summary>The privacy section (executed: docs/privacy.md §7); the engine's rules on it are in <see cref="StudyRules"/>.</summary>
+        private StudyPrivacy? Privacy(Dictionary<string, YamlNode> top)
+        {
+            if (!top.ContainsKey("privacy")) return null;
+            var f = Section(top, "privacy", ["min_cohort", "secure_aggregation", "differential_privacy"]);
+            var minCohort = f.ContainsKey("privacy.min_cohort") ? Int(f, "privacy.min_cohort", 5, min: 1) : 0;
+            var secure = Bool(f, "privacy.secure_aggregation", false);
+            DifferentialPrivacySettings? dpSettings = null;
+            if (f.ContainsKey("privacy.differential_privacy"))
+            {
+                var dp = Section(f, "privacy.differential_privacy", ["epsilon", "delta", "clip_norm", "noise"]);
+                // Values are checked by StudyRules (the same rules for a spec), at these fields' lines.
+                var epsilon = Double(dp, "privacy.differential_privacy.epsilon", double.NaN);
+                var delta = Double(dp, "privacy.differential_privacy.delta", 1e-5);
+                var clip = Double(dp, "privacy.differential_privacy.clip_norm", 1);
+                var noise = String(dp, "privacy.differential_privacy.noise", DifferentialPrivacySettings.Local);
+                dpSettings = new DifferentialPrivacySettings { Epsilon = epsilon, Delta = delta, ClipNorm = clip, Noise = noise };
+            }
+            return new StudyPrivacy { MinCohort = minCohort, SecureAggregation = secure, DifferentialPrivacy = dpSettings };
+        }
+
         // ---- recorded sections: validated here, kept in the definition's text, not executed yet ----
 
         private static readonly string[] FilterOperators = ["equals", "in", "min", "max"];
@@ -272,24 +293,6 @@ public static class StudyFile
             string[] known = ["none", "univariate_auc", "lasso", "elasticnet"];
             if (!known.Contains(method)) Problem(f.GetValueOrDefault("feature_selection.method", top["feature_selection"]), "feature_selection.method", $"unknown method '{method}' (known: {string.Join(", ", known)})");
             if (f.ContainsKey("feature_selection.max_features")) Int(f, "feature_selection.max_features", 0, min: 1);
-        }
-
-        private void Privacy(Dictionary<string, YamlNode> top)
-        {
-            if (!top.ContainsKey("privacy")) return;
-            var f = Section(top, "privacy", ["min_cohort", "secure_aggregation", "differential_privacy"]);
-            if (f.ContainsKey("privacy.min_cohort")) Int(f, "privacy.min_cohort", 5, min: 1);
-            Bool(f, "privacy.secure_aggregation", false);
-            if (!f.ContainsKey("privacy.differential_privacy")) return;
-            var dp = Section(f, "privacy.differential_privacy", ["epsilon", "delta", "clip_norm", "noise"]);
-            var epsilon = Double(dp, "privacy.differential_privacy.epsilon", double.NaN);
-            if (!(epsilon > 0)) Problem(dp.GetValueOrDefault("privacy.differential_privacy.epsilon", f["privacy.differential_privacy"]), "privacy.differential_privacy.epsilon", "epsilon must be > 0");
-            var delta = Double(dp, "privacy.differential_privacy.delta", 1e-5);
-            if (!(delta > 0 && delta < 1)) Problem(dp["privacy.differential_privacy.delta"], "privacy.differential_privacy.delta", $"delta must be in (0, 1), got {delta}");
-            if (dp.ContainsKey("privacy.differential_privacy.clip_norm") && !(Double(dp, "privacy.differential_privacy.clip_norm", 1) > 0))
-                Problem(dp["privacy.differential_privacy.clip_norm"], "privacy.differential_privacy.clip_norm", "clip_norm must be > 0");
-            var noise = String(dp, "privacy.differential_privacy.noise", "local");
-            if (noise is not ("local" or "central")) Problem(dp["privacy.differential_privacy.noise"], "privacy.differential_privacy.noise", $"noise must be local or central, got '{noise}'");
         }
 
         private void Validation(Dictionary<string, YamlNode> top)

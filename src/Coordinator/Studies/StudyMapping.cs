@@ -3,6 +3,7 @@ using FedRad.Protocol.V1;
 using FedRad.Shared.Protocol;
 using Google.Protobuf;
 using StudyState = FedRad.Coordinator.Contracts.Model.StudyState;
+using StudyPrivacy = FedRad.Coordinator.Contracts.Model.StudyPrivacy;
 
 namespace FedRad.Coordinator.Studies;
 
@@ -26,6 +27,19 @@ public static class StudyMapping
         // Patch models normalise their patches themselves: no standardisation round (an mlp has one, as logreg).
         Standardise = !s.NoStandardisation && !DeepModelRules.IsPatchModel(s.Model),
         StrategyParameters = s.StrategyParameters.ToDictionary(),
+        Privacy = s.Privacy is not { } p ? null : new StudyPrivacy
+        {
+            MinCohort = p.MinCohort,
+            SecureAggregation = p.SecureAggregation,
+            DifferentialPrivacy = p.DifferentialPrivacy is not { } dp ? null : new DifferentialPrivacySettings
+            {
+                Epsilon = dp.Epsilon,
+                Delta = dp.Delta == 0 ? 1e-5 : dp.Delta,
+                ClipNorm = dp.ClipNorm == 0 ? 1 : dp.ClipNorm,
+                Noise = string.IsNullOrEmpty(dp.Noise) ? DifferentialPrivacySettings.Local : dp.Noise,
+                NoiseMultiplier = dp.NoiseMultiplier,
+            },
+        },
         Training = s.Training is null ? new TrainingSettings() : new TrainingSettings
         {
             LocalEpochs = s.Training.LocalEpochs == 0 ? 5 : s.Training.LocalEpochs,
@@ -55,6 +69,15 @@ public static class StudyMapping
         s.FeatureNames.AddRange(d.FeatureNames);
         s.SiteIds.AddRange(d.SiteIds);
         foreach (var (k, v) in d.StrategyParameters) s.StrategyParameters[k] = v;
+        if (d.Privacy is { } p)
+        {
+            s.Privacy = new Protocol.V1.StudyPrivacy { MinCohort = p.MinCohort, SecureAggregation = p.SecureAggregation };
+            if (p.DifferentialPrivacy is { } dp)
+                s.Privacy.DifferentialPrivacy = new DifferentialPrivacySpec
+                {
+                    Epsilon = dp.Epsilon, Delta = dp.Delta, ClipNorm = dp.ClipNorm, Noise = dp.Noise, NoiseMultiplier = dp.NoiseMultiplier,
+                };
+        }
         return s;
     }
 
@@ -105,6 +128,7 @@ public static class StudyMapping
                 _ => Protocol.V1.StudyState.Failed,
             },
             CurrentRound = v.CurrentRound,
+            DpEpsilon = v.Rounds.Where(r => r.State == RoundState.Completed).Select(r => r.DpEpsilon).DefaultIfEmpty(0).Max(),
             FailureReason = v.FailureReason,
             FinalModelId = v.FinalModel?.Sha256 ?? "",
             Definition = v.Definition.DefinitionText,
@@ -124,7 +148,10 @@ public static class StudyMapping
                 StartedUnixMs = r.StartedAt.ToUnixTimeMilliseconds(),
                 ClosedUnixMs = r.ClosedAt?.ToUnixTimeMilliseconds() ?? 0,
                 ResultModelId = r.Result?.Sha256 ?? "",
+                DpEpsilon = r.DpEpsilon,
+                SecureAggregation = r.SecureAggregation,
             };
+            rs.SecaggDropped.AddRange(r.SecAggDropped);
             rs.StrategyLog.AddRange(r.StrategyLog);
             rs.SelectedSites.AddRange(r.SelectedSites);
             rs.Participants.AddRange(r.Participants);

@@ -71,9 +71,59 @@ public static partial class StudyRules
         if (!(t.LearningRate > 0 && t.LearningRate <= 10)) Add("training.learning_rate", $"training.learning_rate must be in (0, 10], got {t.LearningRate}");
         if (!(t.L2 >= 0 && double.IsFinite(t.L2))) Add("training.l2", $"training.l2 must be a finite value >= 0, got {t.L2}");
         if (t.BatchSize < 0) Add("training.batch_size", $"training.batch_size must be >= 0 (0 = full batch), got {t.BatchSize}");
+        if (d.Privacy is { } privacy) PrivacyProblems(d, privacy, Add);
         if (d.DefinitionText.Length > 0 && d.DefinitionSha256 != Sha256(d.DefinitionText))
             Add("definition", "the recorded SHA-256 does not match the definition's text");
         return problems;
+    }
+
+    /// <summary>Strategies whose rule needs only the sum of the updates: the only ones secure aggregation and DP-FedAvg can run.</summary>
+    public static readonly string[] SumStrategies = ["fedavg", "fedprox"];
+
+    private static void PrivacyProblems(StudyDefinition d, Contracts.Model.StudyPrivacy p, Action<string, string> add)
+    {
+        if (p.MinCohort < 0) add("privacy.min_cohort", $"privacy.min_cohort must be at least 1, got {p.MinCohort}");
+        var dp = p.DifferentialPrivacy;
+        if ((p.SecureAggregation || dp is not null) && IsDeep(d.Model))
+            add(p.SecureAggregation ? "privacy.secure_aggregation" : "privacy.differential_privacy",
+                $"secure aggregation and differential privacy are not wired for deep models ('{d.Model}') yet; they run with {string.Join(", ", ModelCatalog.Names)}");
+        if (p.SecureAggregation)
+        {
+            if (!SumStrategies.Contains(d.Strategy, StringComparer.OrdinalIgnoreCase))
+                add("strategy", $"strategy '{d.Strategy}' cannot run with privacy.secure_aggregation: the coordinator sees only the sum of the updates, "
+                    + (d.Strategy.ToLowerInvariant() is "median" or "trimmed-mean" or "krum" ? "and this rule needs every site's own update" : "and this strategy is not wired to aggregate from the sum yet")
+                    + $"; use {string.Join(" or ", SumStrategies)}");
+            if (d.StrategyParameters.TryGetValue("norm_outlier_factor", out var factor) && factor != 0)
+                add("strategy_parameters.norm_outlier_factor", $"strategy_parameters.norm_outlier_factor = {factor} needs each site's update norm, which privacy.secure_aggregation hides; leave it out or set it to 0");
+            if (d.SiteIds.Count == 1) add("site_ids", "privacy.secure_aggregation needs at least 2 sites (3 or more to tolerate a site dropping out)");
+        }
+        if (dp is null) return;
+        if (!SumStrategies.Contains(d.Strategy, StringComparer.OrdinalIgnoreCase))
+            add("strategy", $"strategy '{d.Strategy}' cannot run with privacy.differential_privacy: DP-FedAvg averages the clipped, noised updates; use {string.Join(" or ", SumStrategies)}");
+        if (!(dp.Epsilon > 0) || !double.IsFinite(dp.Epsilon))
+            add("privacy.differential_privacy.epsilon", double.IsNaN(dp.Epsilon) ? "privacy.differential_privacy.epsilon is missing: the ε the study may spend" : $"privacy.differential_privacy.epsilon must be > 0, got {dp.Epsilon}");
+        if (!(dp.Delta > 0 && dp.Delta < 1)) add("privacy.differential_privacy.delta", $"privacy.differential_privacy.delta must be in (0, 1), got {dp.Delta}");
+        if (!(dp.ClipNorm > 0) || !double.IsFinite(dp.ClipNorm)) add("privacy.differential_privacy.clip_norm", $"privacy.differential_privacy.clip_norm must be > 0, got {dp.ClipNorm}");
+        if (dp.Noise == DifferentialPrivacySettings.Central && !p.SecureAggregation)
+            add("privacy.differential_privacy.noise", "noise: central needs privacy.secure_aggregation: true (without it the coordinator would see every site's update with only its share of the noise)");
+        else if (dp.Noise is not (DifferentialPrivacySettings.Local or DifferentialPrivacySettings.Central))
+            add("privacy.differential_privacy.noise", $"privacy.differential_privacy.noise must be local or central, got '{dp.Noise}'");
+        if (dp.NoiseMultiplier < 0 || !double.IsFinite(dp.NoiseMultiplier))
+            add("privacy.differential_privacy.noise_multiplier", $"noise_multiplier must be positive, got {dp.NoiseMultiplier}");
+    }
+
+    /// <summary>
+    /// The definition with its DP noise multiplier calibrated (when not given): the smallest σ for which the study's
+    /// training rounds stay within its (ε, δ). Unchanged without DP or when the DP settings are invalid (Validate says why).
+    /// </summary>
+    public static StudyDefinition WithCalibratedNoise(StudyDefinition d)
+    {
+        if (d.Privacy?.DifferentialPrivacy is not { NoiseMultiplier: 0 } dp || !(dp.Epsilon > 0) || !double.IsFinite(dp.Epsilon) || !(dp.Delta > 0 && dp.Delta < 1) || d.Rounds < 1)
+            return d;
+        double sigma;
+        try { sigma = FedRad.Privacy.DifferentialPrivacy.NoiseCalibration.NoiseMultiplier(dp.Epsilon, dp.Delta, d.Rounds); }
+        catch (ArgumentException e) { throw new ArgumentException($"privacy.differential_privacy.epsilon: {e.Message}"); }
+        return d with { Privacy = d.Privacy with { DifferentialPrivacy = dp with { NoiseMultiplier = sigma } } };
     }
 
     private static void DeepProblems(StudyDefinition d, Action<string, string> add)

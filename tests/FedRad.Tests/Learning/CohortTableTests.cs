@@ -51,6 +51,13 @@ public sealed class CohortTableTests
         var task = new SiteTask { Kind = TaskKind.Train, Model = "logreg", LabelColumn = "label", FeatureNames = { "a" }, Training = new TrainingConfig { LocalEpochs = 1, LearningRate = 0.1 } };
         var e = Assert.Throws<TaskRefusedException>(() => new LocalTaskRunner(minCohortSize: 5).Run(task, LogisticRegression.Zero(1).ToWeights(), path));
         Assert.Contains("3 patients, below this site's minimum of 5", e.Message);
+
+        // A study's privacy.min_cohort above the site's own minimum applies too; below it, the site's stays.
+        task.Privacy = new TaskPrivacy { MinCohort = 4 };
+        var study = Assert.Throws<TaskRefusedException>(() => new LocalTaskRunner(minCohortSize: 2).Run(task, LogisticRegression.Zero(1).ToWeights(), path));
+        Assert.Contains("3 patients, below the study's minimum (privacy.min_cohort) of 4", study.Message);
+        task.Privacy.MinCohort = 1;
+        Assert.Equal(3, new LocalTaskRunner(minCohortSize: 2).Run(task, LogisticRegression.Zero(1).ToWeights(), path).SampleCount);
     }
 
     [Fact]
