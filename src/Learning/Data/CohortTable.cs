@@ -17,13 +17,19 @@ public sealed class CohortTable
     /// <summary>Row-major features: X[row][feature].</summary>
     public double[][] X { get; }
     public int[] Labels { get; }
+    /// <summary>Per row: held out of training (optional column <see cref="HoldOut.Column"/> = test; all false without it).</summary>
+    public bool[] HeldOut { get; }
     public int Count => Labels.Length;
     public int Positives => Labels.Count(l => l == 1);
 
-    private CohortTable(string source, IReadOnlyList<string> featureNames, double[][] x, int[] labels)
+    private CohortTable(string source, IReadOnlyList<string> featureNames, double[][] x, int[] labels, bool[] heldOut)
     {
-        Source = source; FeatureNames = featureNames; X = x; Labels = labels;
+        Source = source; FeatureNames = featureNames; X = x; Labels = labels; HeldOut = heldOut;
     }
+
+    /// <summary>The given rows, in that order.</summary>
+    public CohortTable Rows(IReadOnlyList<int> rows) =>
+        new(Source, FeatureNames, rows.Select(i => X[i]).ToArray(), rows.Select(i => Labels[i]).ToArray(), rows.Select(i => HeldOut[i]).ToArray());
 
     /// <summary>Reads <paramref name="path"/> keeping only <paramref name="features"/> (in that order) and the label column.</summary>
     public static CohortTable Load(string path, IReadOnlyList<string> features, string labelColumn)
@@ -47,7 +53,7 @@ public sealed class CohortTable
 
     /// <summary>
     /// The cohort from rows of text cells under <paramref name="columns"/> (each with its line in
-    /// <paramref name="source"/>, for messages), keeping only <paramref name="features"/> and the label.
+    /// <paramref name="source"/>, for messages), keeping only <paramref name="features"/>, the label and the hold-out column.
     /// </summary>
     public static CohortTable FromCells(string source, IReadOnlyList<string> columns, IEnumerable<(int Line, string[] Cells)> cells,
         IReadOnlyList<string> features, string labelColumn)
@@ -60,9 +66,11 @@ public sealed class CohortTable
         }
         var featureIdx = features.Select(ColumnOf).ToArray();
         var labelIdx = ColumnOf(labelColumn);
+        var splitIdx = columns.ToList().IndexOf(HoldOut.Column);
 
         var rows = new List<double[]>();
         var labels = new List<int>();
+        var heldOut = new List<bool>();
         foreach (var (line, row) in cells)
         {
             if (row.Length != columns.Count)
@@ -75,9 +83,10 @@ public sealed class CohortTable
                 throw new CohortFormatException($"{source}: line {line}, column '{labelColumn}': label must be 0 or 1, got '{row[labelIdx].Trim()}'");
             rows.Add(x);
             labels.Add((int)label);
+            heldOut.Add(splitIdx >= 0 && HoldOut.Parse(row[splitIdx], source, line));
         }
         if (rows.Count == 0) throw new CohortFormatException($"{source}: no data rows");
-        return new CohortTable(source, features.ToList(), rows.ToArray(), labels.ToArray());
+        return new CohortTable(source, features.ToList(), rows.ToArray(), labels.ToArray(), heldOut.ToArray());
     }
 
     private static double ParseNumber(string cell, string path, int line, string column)

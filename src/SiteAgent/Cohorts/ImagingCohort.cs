@@ -34,7 +34,7 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
     public async Task<string> Build(ImagingFeatures imaging, IReadOnlyList<string> features, string labelColumn, CancellationToken ct,
         IReadOnlyList<string>? extraColumns = null)
     {
-        var extras = (extraColumns ?? []).Where(c => c != labelColumn && c != "patient_id" && !features.Contains(c)).Distinct().ToList();
+        var extras = (extraColumns ?? []).Where(c => c != labelColumn && c != "patient_id" && c != HoldOut.Column && !features.Contains(c)).Distinct().ToList();
         if (!File.Exists(ManifestPath)) throw new CohortFormatException($"{ManifestPath}: imaging manifest not found (the study extracts features from images)");
         if (!File.Exists(OutcomesPath)) throw new CohortFormatException($"{OutcomesPath}: outcomes table not found (patient_id and the study's label column)");
         RadiomicsSettings settings;
@@ -105,12 +105,14 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
         var featureIdx = features.Select(f => Column(wide, f, widePath)).ToArray();
         var outPatient = Column(outcomes, "patient_id", OutcomesPath);
         var outLabel = Column(outcomes, labelColumn, OutcomesPath);
+        // The optional train/test split travels into the cohort table, for the models that honour it.
+        var outSplit = Array.IndexOf(outcomes[0], HoldOut.Column);
         var labels = new Dictionary<string, string>();
-        foreach (var r in outcomes.Skip(1)) labels[r[outPatient]] = r[outLabel];
+        foreach (var r in outcomes.Skip(1)) labels[r[outPatient]] = outSplit < 0 ? r[outLabel] : r[outLabel] + "," + r[outSplit];
         var extraValues = extras.Select(c => ExtraColumn(c, outcomes, outPatient)).ToList();
 
         var sb = new StringBuilder();
-        sb.Append("id,").Append(string.Join(',', features)).Append(',').Append(labelColumn);
+        sb.Append("id,").Append(string.Join(',', features)).Append(',').Append(labelColumn).Append(outSplit < 0 ? "" : "," + HoldOut.Column);
         foreach (var c in extras) sb.Append(',').Append(c);
         sb.AppendLine();
         int written = 0, noOutcome = 0, undefined = 0;

@@ -26,8 +26,13 @@ public sealed class LocalTaskRunner(int minCohortSize)
             throw new TaskRefusedException($"model '{task.Model}' is not supported by this agent");
         // The study's inclusion filters and this site's ComBat adjustment come before anything is computed.
         var cohort = StudyCohort.ForModel(cohortPath, task, filterSource ?? cohortPath, out var excluded);
-        if (cohort.Count < minCohortSize)
-            throw new TaskRefusedException($"the local cohort has {cohort.Count} patients{(excluded > 0 ? $" after the study's inclusion filters excluded {excluded}" : "")}, below this site's minimum of {minCohortSize} for any shared result");
+        var filtered = excluded > 0 ? $" after the study's inclusion filters excluded {excluded}" : "";
+        // The study may ask for a larger minimum than the site's own (privacy.min_cohort); the larger applies.
+        var minimum = Math.Max(minCohortSize, task.Privacy?.MinCohort ?? 0);
+        if (cohort.Count < minimum)
+            throw new TaskRefusedException(minimum > minCohortSize
+                ? $"the local cohort has {cohort.Count} patients{filtered}, below the study's minimum (privacy.min_cohort) of {minimum} for any shared result"
+                : $"the local cohort has {cohort.Count} patients{filtered}, below this site's minimum of {minimum} for any shared result");
         if (TensorCodec.Validate(global, ModelCatalog.Initial(task.Model, task.FeatureNames.Count).Spec) is { } problem)
             throw new TaskRefusedException($"global model does not fit the task: {problem}");
 

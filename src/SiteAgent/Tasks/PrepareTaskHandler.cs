@@ -29,7 +29,9 @@ public sealed class PrepareTaskHandler(string siteId, int minimumCount)
         try
         {
             var (table, excluded) = StudyCohort.Filtered(tablePath, task, filterSource);
-            var aggregate = new StatisticsSite(siteId, table, new SiteOptions { MinimumCount = minimumCount }).Handle(request);
+            // The study may ask for a larger minimum than the site's own (privacy.min_cohort); the larger applies.
+            var minimum = Math.Max(minimumCount, task.Privacy?.MinCohort ?? 0);
+            var aggregate = new StatisticsSite(siteId, table, new SiteOptions { MinimumCount = minimum }).Handle(request);
             if (aggregate is EligibilityAggregate eligibility) aggregate = eligibility with { Excluded = excluded };
             return new StatisticsReply(ProtocolJson.SerializeAggregate(aggregate), false, aggregate.Count,
                 $"{aggregate.GetType().Name} from {aggregate.Count} patients ({excluded} excluded by the study's inclusion filters)");
