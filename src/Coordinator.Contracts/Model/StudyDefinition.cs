@@ -31,9 +31,12 @@ public sealed record StudyDefinition
 /// <summary>
 /// Radiomics settings (YAML, identical for every site) and the ROI to extract features from. For a deep model the
 /// settings are its patch description (the protocol's DeepModel as JSON) and the ROI the one patches are centred on.
+/// <see cref="DeltaBaseline"/> and <see cref="DeltaFollowUp"/> (both or neither): delta radiomics between these two
+/// manifest timepoints, one row per patient (baseline_*, follow_up_*, delta_diff_*, delta_rel_* columns).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("FedRad.ImagingSource")]
-public sealed record ImagingSource([property: Id(0)] string SettingsYaml, [property: Id(1)] string Roi);
+public sealed record ImagingSource([property: Id(0)] string SettingsYaml, [property: Id(1)] string Roi,
+    [property: Id(2)] string DeltaBaseline = "", [property: Id(3)] string DeltaFollowUp = "");
 
 [GenerateSerializer, Immutable, Alias("FedRad.TrainingSettings")]
 public sealed record TrainingSettings

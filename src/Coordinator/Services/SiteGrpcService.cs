@@ -257,7 +257,7 @@ public sealed class SiteGrpcService(
                 Seed = study.Training.Seed + (ulong)t.Round,
             };
             m.FeatureNames.AddRange(study.FeatureNames);
-            if (study.Imaging is { } imaging) m.Imaging = new ImagingFeatures { SettingsYaml = imaging.SettingsYaml, Roi = imaging.Roi };
+            if (study.Imaging is { } imaging) m.Imaging = StudyMapping.ToFeatures(imaging);
             if (t.Kind == WorkKind.Train)
                 foreach (var (k, v) in RoundGrain.StrategyFor(study).SiteParameters) m.StrategyParameters[k] = v;
         }

@@ -161,7 +161,7 @@ public static class StudyFile
         private ImagingSource? Imaging(Dictionary<string, YamlNode> top, IReadOnlyDictionary<string, string> attachments)
         {
             if (!top.ContainsKey("imaging")) return null;
-            var f = Section(top, "imaging", ["settings_yaml", "settings_file", "preset", "roi", "roi_source"]);
+            var f = Section(top, "imaging", ["settings_yaml", "settings_file", "preset", "roi", "roi_source", "delta_baseline", "delta_follow_up"]);
             var sources = new[] { "imaging.settings_yaml", "imaging.settings_file", "imaging.preset" }.Where(f.ContainsKey).ToList();
             string settings = "";
             if (sources.Count != 1)
@@ -203,7 +203,8 @@ public static class StudyFile
                     Problem(f["imaging.roi_source"], "imaging.roi_source", $"unknown roi_source '{source}' (known: rtstruct, seg, nifti, manifest)");
                     break;
             }
-            return new ImagingSource(settings, roi);
+            // Delta radiomics: the two manifest timepoints; StudyRules checks them with the feature names.
+            return new ImagingSource(settings, roi, String(f, "imaging.delta_baseline", ""), String(f, "imaging.delta_follow_up", ""));
         }
 
         /// <summary>A deep model's patches (docs/deep-learning.md), carried to the sites like an imaging source.</summary>

@@ -21,7 +21,7 @@ public static class StudyMapping
         RoundTimeoutSeconds = s.RoundTimeoutSeconds == 0 ? 60 : s.RoundTimeoutSeconds,
         Strategy = string.IsNullOrEmpty(s.Strategy) ? "fedavg" : s.Strategy,
         Imaging = s.DeepModel is { } deep ? DeepImaging(deep)
-            : s.Imaging is null ? null : new ImagingSource(s.Imaging.SettingsYaml, s.Imaging.Roi),
+            : s.Imaging is null ? null : FromFeatures(s.Imaging),
         // Deep models normalise their patches themselves: no standardisation round.
         Standardise = !s.NoStandardisation && s.DeepModel is null,
         StrategyParameters = s.StrategyParameters.ToDictionary(),
@@ -50,12 +50,20 @@ public static class StudyMapping
             },
         };
         if (StudyRules.IsDeep(d.Model) && d.Imaging is { } deep) s.DeepModel = DeepModelOf(deep);
-        else if (d.Imaging is { } imaging) s.Imaging = new ImagingFeatures { SettingsYaml = imaging.SettingsYaml, Roi = imaging.Roi };
+        else if (d.Imaging is { } imaging) s.Imaging = ToFeatures(imaging);
         s.FeatureNames.AddRange(d.FeatureNames);
         s.SiteIds.AddRange(d.SiteIds);
         foreach (var (k, v) in d.StrategyParameters) s.StrategyParameters[k] = v;
         return s;
     }
+
+    public static ImagingSource FromFeatures(ImagingFeatures f) => new(f.SettingsYaml, f.Roi, f.DeltaBaseline, f.DeltaFollowUp);
+
+    /// <summary>The imaging part of a spec, and of the sites' tasks.</summary>
+    public static ImagingFeatures ToFeatures(ImagingSource i) => new()
+    {
+        SettingsYaml = i.SettingsYaml, Roi = i.Roi, DeltaBaseline = i.DeltaBaseline, DeltaFollowUp = i.DeltaFollowUp,
+    };
 
     /// <summary>
     /// A deep model's patch description travels to the sites in the task's imaging field (the site task message is

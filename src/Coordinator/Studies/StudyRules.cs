@@ -66,9 +66,33 @@ public static partial class StudyRules
         if (!(t.LearningRate > 0 && t.LearningRate <= 10)) Add("training.learning_rate", $"training.learning_rate must be in (0, 10], got {t.LearningRate}");
         if (!(t.L2 >= 0 && double.IsFinite(t.L2))) Add("training.l2", $"training.l2 must be a finite value >= 0, got {t.L2}");
         if (t.BatchSize < 0) Add("training.batch_size", $"training.batch_size must be >= 0 (0 = full batch), got {t.BatchSize}");
+        if (!deep && d.Imaging is { } imaging) DeltaProblems(d, imaging, Add);
         if (d.DefinitionText.Length > 0 && d.DefinitionSha256 != Sha256(d.DefinitionText))
             Add("definition", "the recorded SHA-256 does not match the definition's text");
         return problems;
+    }
+
+    /// <summary>The columns a delta radiomics study's site table has (docs/radiomics.md, "Delta radiomics studies").</summary>
+    public static readonly string[] DeltaPrefixes = ["delta_diff_", "delta_rel_", "baseline_", "follow_up_"];
+
+    private static void DeltaProblems(StudyDefinition d, ImagingSource imaging, Action<string, string> add)
+    {
+        string baseline = imaging.DeltaBaseline, followUp = imaging.DeltaFollowUp;
+        if (baseline.Length == 0 && followUp.Length == 0)
+        {
+            if (d.FeatureNames.FirstOrDefault(f => DeltaPrefixes.Any(p => f.StartsWith(p, StringComparison.Ordinal))) is { } named)
+                add("feature_names", $"feature '{named}' is a delta radiomics column: the study needs imaging.delta_baseline and imaging.delta_follow_up (the two manifest timepoints)");
+            return;
+        }
+        if (baseline.Length == 0 || followUp.Length == 0)
+            add(baseline.Length == 0 ? "imaging.delta_baseline" : "imaging.delta_follow_up", "delta radiomics needs both imaging.delta_baseline and imaging.delta_follow_up: the manifest timepoint labels of the two scans");
+        else if (baseline == followUp)
+            add("imaging.delta_follow_up", $"delta radiomics compares two different timepoints; delta_baseline and delta_follow_up are both '{baseline}'");
+        foreach (var (field, label) in new[] { ("imaging.delta_baseline", baseline), ("imaging.delta_follow_up", followUp) })
+            if (label.Length > 0 && (label.Contains(',') || label.Trim() != label))
+                add(field, $"timepoint '{label}' cannot be a manifest value (no commas, no leading or trailing spaces)");
+        foreach (var f in d.FeatureNames.Where(f => !DeltaPrefixes.Any(p => f.StartsWith(p, StringComparison.Ordinal))))
+            add("feature_names", $"feature '{f}' is not a column of a delta radiomics study's table; name each feature with one of {string.Join(", ", DeltaPrefixes.Select(p => p + "*"))} (e.g. delta_diff_nm_lesion_stat_mean)");
     }
 
     private static void DeepProblems(StudyDefinition d, Action<string, string> add)

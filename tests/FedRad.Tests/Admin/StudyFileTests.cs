@@ -130,6 +130,36 @@ public sealed class StudyFileTests
     }
 
     [Fact]
+    public void Delta_radiomics_names_two_manifest_timepoints_and_features_of_the_delta_table()
+    {
+        const string good = "study_id: d\nfeature_names: [delta_diff_nm_lesion_stat_mean, baseline_nm_lesion_stat_mean]\nimaging: {preset: spect-suv-fbs0.25-3d, roi: Lesion, delta_baseline: day1, delta_follow_up: day4}\n";
+        var d = StudyFile.Parse(good, "d.yaml", new Dictionary<string, string>());
+        Assert.Equal(("day1", "day4"), (d.Imaging!.DeltaBaseline, d.Imaging.DeltaFollowUp));
+        var spec = StudyMapping.ToSpec(d);
+        Assert.Equal(("day1", "day4"), (spec.Imaging.DeltaBaseline, spec.Imaging.DeltaFollowUp));
+        Assert.Equal(d.Imaging, StudyMapping.FromSpec(spec).Imaging);
+
+        const string bad = """
+            study_id: d
+            feature_names: [nm_lesion_stat_mean, delta_rel_nm_lesion_stat_mean]
+            imaging:
+              preset: spect-suv-fbs0.25-3d
+              roi: Lesion
+              delta_baseline: day1
+            """;
+        var e = Assert.Throws<StudyFileException>(() => StudyFile.Parse(bad, "d.yaml", new Dictionary<string, string>()));
+        Assert.Contains("line 3, field imaging.delta_follow_up: delta radiomics needs both imaging.delta_baseline and imaging.delta_follow_up", e.Message);
+        Assert.Contains("line 2, field feature_names: feature 'nm_lesion_stat_mean' is not a column of a delta radiomics study's table; name each feature with one of delta_diff_*, delta_rel_*, baseline_*, follow_up_*", e.Message);
+        Assert.Equal(2, e.Problems.Count);
+
+        var same = Assert.Throws<StudyFileException>(() => StudyFile.Parse(good.Replace("day4", "day1"), "d.yaml", new Dictionary<string, string>()));
+        Assert.Contains("field imaging.delta_follow_up: delta radiomics compares two different timepoints; delta_baseline and delta_follow_up are both 'day1'", same.Message);
+
+        var noDelta = Assert.Throws<StudyFileException>(() => StudyFile.Parse("study_id: d\nfeature_names: [delta_diff_nm_lesion_stat_mean]\nimaging: {preset: spect-suv-fbs0.25-3d, roi: Lesion}\n", "d.yaml", new Dictionary<string, string>()));
+        Assert.Contains("feature 'delta_diff_nm_lesion_stat_mean' is a delta radiomics column: the study needs imaging.delta_baseline and imaging.delta_follow_up", noDelta.Message);
+    }
+
+    [Fact]
     public void A_study_created_from_a_spec_records_the_spec_as_json_which_reads_back_as_the_same_study()
     {
         var spec = new StudySpec { StudyId = "from-spec", Model = "logreg", LabelColumn = "y", Rounds = 3, MinSites = 2, RoundTimeoutSeconds = 30, Strategy = "fedavg" };
