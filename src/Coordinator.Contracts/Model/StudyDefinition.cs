@@ -26,6 +26,8 @@ public sealed record StudyDefinition
     [Id(14)] public string DefinitionSha256 { get; init; } = "";
     /// <summary>SHA-256 of a blob uploaded with UploadModel that the first round starts from ("" = the model family's own initial model).</summary>
     [Id(15)] public string InitialModelId { get; init; } = "";
+    /// <summary>After the evaluation round, train the model once without each site and evaluate it on that site (docs/operators.md).</summary>
+    [Id(24)] public bool LeaveOneSiteOut { get; init; }
 }
 
 /// <summary>

@@ -13,4 +13,6 @@ public sealed record StudyView
     [Id(5)] public string FailureReason { get; init; } = "";
     [Id(6)] public ModelRef? FinalModel { get; init; }
     [Id(7)] public IReadOnlyList<string> EnrolledSites { get; init; } = [];
+    /// <summary>Leave-one-site-out folds, one per enrolled site, once the evaluation round has closed.</summary>
+    [Id(20)] public IReadOnlyList<LosoFold> LeaveOneSiteOut { get; init; } = [];
 }

@@ -116,7 +116,7 @@ public static class StudyFile
         {
             var top = Fields(doc, "", ["study_id", "description", "model", "feature_names", "label_column", "rounds", "site_ids", "min_sites",
                 "round_timeout_seconds", "training", "strategy", "strategy_parameters", "imaging", "no_standardisation",
-                "deep_model", "initial_model_id", "cohort", "harmonisation", "feature_selection", "privacy", "validation"]);
+                "deep_model", "initial_model_id", "cohort", "harmonisation", "feature_selection", "privacy", "validation", "leave_one_site_out"]);
             var training = Section(top, "training", ["local_epochs", "learning_rate", "l2", "batch_size", "seed"]);
             var defaults = new TrainingSettings();
             var studyId = String(top, "study_id", "");
@@ -152,8 +152,7 @@ public static class StudyFile
             Harmonisation(top);
             FeatureSelection(top);
             Privacy(top);
-            Validation(top);
-            return definition;
+            return definition with { LeaveOneSiteOut = Validation(top) | LeaveOneSiteOut(top) };
         }
 
         // ---- executed sections ----
@@ -287,14 +286,24 @@ public static class StudyFile
             if (noise is not ("local" or "central")) Problem(dp["privacy.differential_privacy.noise"], "privacy.differential_privacy.noise", $"noise must be local or central, got '{noise}'");
         }
 
-        private void Validation(Dictionary<string, YamlNode> top)
+        /// <summary>The StudySpec's top-level field (a spec written as JSON): the same as validation.leave_one_site_out.</summary>
+        private bool LeaveOneSiteOut(Dictionary<string, YamlNode> top)
         {
-            if (!top.ContainsKey("validation")) return;
+            if (!top.TryGetValue("leave_one_site_out", out var node)) return false;
+            if (top.TryGetValue("validation", out var validation) && validation is YamlMappingNode v && v.Children.ContainsKey(new YamlScalarNode("leave_one_site_out")))
+                Problem(node, "leave_one_site_out", "give validation.leave_one_site_out or the spec's leave_one_site_out, not both");
+            return Bool(top, "leave_one_site_out", false);
+        }
+
+        /// <summary>The validation plan; returns whether leave-one-site-out validation is asked for (executed after the evaluation round).</summary>
+        private bool Validation(Dictionary<string, YamlNode> top)
+        {
+            if (!top.ContainsKey("validation")) return false;
             var f = Section(top, "validation", ["pooled", "per_site", "leave_one_site_out"]);
             foreach (var key in new[] { "validation.pooled", "validation.per_site" })
                 if (f.ContainsKey(key) && !Bool(f, key, true))
                     Problem(f[key], key, "the evaluation round always reports pooled and per-site discrimination; it cannot be turned off");
-            Bool(f, "validation.leave_one_site_out", false);
+            return Bool(f, "validation.leave_one_site_out", false);
         }
 
         // ---- typed access: each records the field's position and reports a wrong type with it ----

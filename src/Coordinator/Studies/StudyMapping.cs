@@ -25,6 +25,7 @@ public static class StudyMapping
         // Deep models normalise their patches themselves: no standardisation round.
         Standardise = !s.NoStandardisation && s.DeepModel is null,
         StrategyParameters = s.StrategyParameters.ToDictionary(),
+        LeaveOneSiteOut = s.LeaveOneSiteOut,
         Training = s.Training is null ? new TrainingSettings() : new TrainingSettings
         {
             LocalEpochs = s.Training.LocalEpochs == 0 ? 5 : s.Training.LocalEpochs,
@@ -43,6 +44,7 @@ public static class StudyMapping
             MinSites = d.MinSites, RoundTimeoutSeconds = d.RoundTimeoutSeconds, Strategy = d.Strategy,
             NoStandardisation = !d.Standardise,
             InitialModelId = d.InitialModelId,
+            LeaveOneSiteOut = d.LeaveOneSiteOut,
             Training = new TrainingConfig
             {
                 LocalEpochs = d.Training.LocalEpochs, LearningRate = d.Training.LearningRate,
@@ -113,6 +115,16 @@ public static class StudyMapping
             DefinitionSha256 = v.Definition.DefinitionSha256,
         };
         status.EnrolledSites.AddRange(v.EnrolledSites);
+        foreach (var f in v.LeaveOneSiteOut)
+        {
+            var fold = new LeaveOneSiteOutFold
+            {
+                SiteId = f.SiteId, State = f.State.ToString().ToLowerInvariant(), N = f.N, Auc = f.Auc, AucCiLow = f.AucCiLow, AucCiHigh = f.AucCiHigh,
+                Loss = f.Loss, Note = f.Note, FirstRound = f.FirstRound, LastRound = f.LastRound, ModelId = f.Model?.Sha256 ?? "",
+            };
+            fold.TrainingSites.AddRange(f.TrainingSites);
+            status.LeaveOneSiteOut.Add(fold);
+        }
         foreach (var r in rounds)
         {
             var rs = new RoundStatus

@@ -61,6 +61,8 @@ public static partial class StudyRules
                 Add("strategy", $"strategy '{d.Strategy}' needs at least {strategy.MinimumUpdates} sites per round, the study lists {d.SiteIds.Count}");
         }
         catch (ArgumentException e) { Add(e.Message.Contains("parameter", StringComparison.Ordinal) ? "strategy_parameters" : "strategy", e.Message); }
+        if (d.LeaveOneSiteOut && d.SiteIds.Count == 1)
+            Add("validation.leave_one_site_out", "leave-one-site-out validation needs at least two sites; site_ids lists one");
         var t = d.Training;
         if (t.LocalEpochs is < 1 or > 1000) Add("training.local_epochs", $"training.local_epochs must be 1..1000, got {t.LocalEpochs}");
         if (!(t.LearningRate > 0 && t.LearningRate <= 10)) Add("training.learning_rate", $"training.learning_rate must be in (0, 10], got {t.LearningRate}");
