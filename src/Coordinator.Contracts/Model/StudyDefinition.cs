@@ -35,10 +35,13 @@ public sealed record StudyDefinition
 /// settings are its patch description (the protocol's DeepModel as JSON) and the ROI the one patches are centred on.
 /// <see cref="DeltaBaseline"/> and <see cref="DeltaFollowUp"/> (both or neither): delta radiomics between these two
 /// manifest timepoints, one row per patient (baseline_*, follow_up_*, delta_diff_*, delta_rel_* columns).
+/// <see cref="PetThresholdMethod"/> ("fixed" or "relative", with <see cref="PetThresholdValue"/>): PET rows' ROI is
+/// delineated automatically inside the manifest mask's region.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("FedRad.ImagingSource")]
 public sealed record ImagingSource([property: Id(0)] string SettingsYaml, [property: Id(1)] string Roi,
-    [property: Id(2)] string DeltaBaseline = "", [property: Id(3)] string DeltaFollowUp = "");
+    [property: Id(2)] string DeltaBaseline = "", [property: Id(3)] string DeltaFollowUp = "",
+    [property: Id(4)] string PetThresholdMethod = "", [property: Id(5)] double PetThresholdValue = 0);
 
 [GenerateSerializer, Immutable, Alias("FedRad.TrainingSettings")]
 public sealed record TrainingSettings

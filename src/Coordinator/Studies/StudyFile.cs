@@ -160,7 +160,7 @@ public static class StudyFile
         private ImagingSource? Imaging(Dictionary<string, YamlNode> top, IReadOnlyDictionary<string, string> attachments)
         {
             if (!top.ContainsKey("imaging")) return null;
-            var f = Section(top, "imaging", ["settings_yaml", "settings_file", "preset", "roi", "roi_source", "delta_baseline", "delta_follow_up"]);
+            var f = Section(top, "imaging", ["settings_yaml", "settings_file", "preset", "roi", "roi_source", "delta_baseline", "delta_follow_up", "pet_threshold_method", "pet_threshold_value"]);
             var sources = new[] { "imaging.settings_yaml", "imaging.settings_file", "imaging.preset" }.Where(f.ContainsKey).ToList();
             string settings = "";
             if (sources.Count != 1)
@@ -186,7 +186,13 @@ public static class StudyFile
                 catch (FedRad.Radiomics.Settings.SettingsException e) { Problem(top["imaging"], sources[0], e.Message); }
             }
             var roi = String(f, "imaging.roi", "");
-            var source = String(f, "imaging.roi_source", roi.Length > 0 ? "rtstruct" : "manifest");
+            // Fields named as in ImagingFeatures, so that a spec written as JSON (no roi_source) reads back as a study file.
+            var thresholdMethod = String(f, "imaging.pet_threshold_method", "");
+            var source = String(f, "imaging.roi_source", thresholdMethod.Length > 0 ? "pet_threshold" : roi.Length > 0 ? "rtstruct" : "manifest");
+            var thresholdValue = 0.0;
+            foreach (var key in new[] { "imaging.pet_threshold_method", "imaging.pet_threshold_value" })
+                if (f.ContainsKey(key) && source != "pet_threshold" && !(key.EndsWith("method") ? thresholdMethod.Length == 0 : Double(f, key, 0) == 0))
+                    Problem(f[key], key, $"{key["imaging.".Length..]} is for roi_source: pet_threshold, not {source}");
             switch (source)
             {
                 case "rtstruct" or "seg":
@@ -196,14 +202,22 @@ public static class StudyFile
                     if (roi.Length > 0) Problem(f["imaging.roi"], "imaging.roi", $"roi_source {source} takes each patient's mask from the manifest: leave roi out");
                     break;
                 case "pet_threshold":
-                    Problem(f["imaging.roi_source"], "imaging.roi_source", "pet_threshold (automatic PET delineation) is not run by the sites yet; give an RTSTRUCT ROI, a SEG segment or NIfTI masks in the manifest");
+                    // Delineated inside each PET row's manifest mask (roi: its RTSTRUCT name or SEG label, if it needs one).
+                    if (thresholdMethod == FedRad.Imaging.Rois.ThresholdDelineation.Fixed)
+                        thresholdValue = Double(f, "imaging.pet_threshold_value", FedRad.Imaging.Rois.Delineation.DefaultFixedThreshold);
+                    else if (thresholdMethod == FedRad.Imaging.Rois.ThresholdDelineation.Relative)
+                        thresholdValue = Double(f, "imaging.pet_threshold_value", FedRad.Imaging.Rois.Delineation.DefaultRelativeFraction);
+                    else
+                        Problem(f.GetValueOrDefault("imaging.pet_threshold_method", f["imaging.roi_source"]), "imaging.pet_threshold_method",
+                            $"roi_source pet_threshold needs pet_threshold_method: fixed (SUV >= pet_threshold_value, default {FedRad.Imaging.Rois.Delineation.DefaultFixedThreshold}, in the region) "
+                            + $"or relative (SUV >= pet_threshold_value x SUVmax in the region, default {FedRad.Imaging.Rois.Delineation.DefaultRelativeFraction}){(thresholdMethod.Length > 0 ? $", got '{thresholdMethod}'" : "")}");
                     break;
                 default:
-                    Problem(f["imaging.roi_source"], "imaging.roi_source", $"unknown roi_source '{source}' (known: rtstruct, seg, nifti, manifest)");
+                    Problem(f["imaging.roi_source"], "imaging.roi_source", $"unknown roi_source '{source}' (known: rtstruct, seg, nifti, manifest, pet_threshold)");
                     break;
             }
             // Delta radiomics: the two manifest timepoints; StudyRules checks them with the feature names.
-            return new ImagingSource(settings, roi, String(f, "imaging.delta_baseline", ""), String(f, "imaging.delta_follow_up", ""));
+            return new ImagingSource(settings, roi, String(f, "imaging.delta_baseline", ""), String(f, "imaging.delta_follow_up", ""), thresholdMethod, thresholdValue);
         }
 
         /// <summary>A deep model's patches (docs/deep-learning.md), carried to the sites like an imaging source.</summary>

@@ -59,12 +59,13 @@ public static class StudyMapping
         return s;
     }
 
-    public static ImagingSource FromFeatures(ImagingFeatures f) => new(f.SettingsYaml, f.Roi, f.DeltaBaseline, f.DeltaFollowUp);
+    public static ImagingSource FromFeatures(ImagingFeatures f) => new(f.SettingsYaml, f.Roi, f.DeltaBaseline, f.DeltaFollowUp, f.PetThresholdMethod, f.PetThresholdValue);
 
     /// <summary>The imaging part of a spec, and of the sites' tasks.</summary>
     public static ImagingFeatures ToFeatures(ImagingSource i) => new()
     {
         SettingsYaml = i.SettingsYaml, Roi = i.Roi, DeltaBaseline = i.DeltaBaseline, DeltaFollowUp = i.DeltaFollowUp,
+        PetThresholdMethod = i.PetThresholdMethod, PetThresholdValue = i.PetThresholdValue,
     };
 
     /// <summary>

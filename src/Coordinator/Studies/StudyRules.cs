@@ -68,7 +68,12 @@ public static partial class StudyRules
         if (!(t.LearningRate > 0 && t.LearningRate <= 10)) Add("training.learning_rate", $"training.learning_rate must be in (0, 10], got {t.LearningRate}");
         if (!(t.L2 >= 0 && double.IsFinite(t.L2))) Add("training.l2", $"training.l2 must be a finite value >= 0, got {t.L2}");
         if (t.BatchSize < 0) Add("training.batch_size", $"training.batch_size must be >= 0 (0 = full batch), got {t.BatchSize}");
-        if (!deep && d.Imaging is { } imaging) DeltaProblems(d, imaging, Add);
+        if (!deep && d.Imaging is { } imaging)
+        {
+            DeltaProblems(d, imaging, Add);
+            if (imaging.PetThresholdMethod.Length > 0 && new FedRad.Imaging.Rois.ThresholdDelineation(imaging.PetThresholdMethod, imaging.PetThresholdValue).Problem() is { } threshold)
+                Add("imaging.pet_threshold_value", $"imaging.pet_threshold_value: {threshold}");
+        }
         if (d.DefinitionText.Length > 0 && d.DefinitionSha256 != Sha256(d.DefinitionText))
             Add("definition", "the recorded SHA-256 does not match the definition's text");
         return problems;

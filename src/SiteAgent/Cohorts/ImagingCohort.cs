@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using FedRad.Imaging.Rois;
 using FedRad.Imaging.Spect;
 using FedRad.Learning.Data;
 using FedRad.Protocol.V1;
@@ -41,13 +42,23 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
         if (imaging.Roi.Length > 0)
             rows = rows.Select(r => r.Input.RoiName is null && r.Input.Segment is null ? r with { Input = r.Input with { RoiName = imaging.Roi } } : r).ToList();
         var delta = Timepoints(imaging, ref rows);
+        if (imaging.PetThresholdMethod.Length > 0)
+        {
+            // Automatic PET delineation inside each PET row's manifest mask; other modalities keep their mask.
+            var threshold = new ThresholdDelineation(imaging.PetThresholdMethod, imaging.PetThresholdValue);
+            if (threshold.Problem() is { } problem) throw new CohortFormatException($"the study's PET delineation: {problem}");
+            if (!rows.Any(r => r.Input.Modality == "PT"))
+                throw new CohortFormatException($"{ManifestPath}: the study delineates the ROI on PET ({threshold}) but no row has modality PT");
+            rows = rows.Select(r => r.Input.Modality == "PT" ? r with { Input = r.Input with { Threshold = threshold } } : r).ToList();
+        }
         var (calibration, calibrationText) = SpectCalibration(rows);
         if (calibration is not null)
             rows = rows.Select(r => r.Input.Modality == "NM" ? r with { Input = r.Input with { SpectCalibration = calibration } } : r).ToList();
 
-        // The calibration's text is part of the key (new calibration means new SUVs), and so are the delta timepoints.
+        // The calibration's text is part of the key (new calibration means new SUVs), and so are the delta timepoints and the delineation.
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-            imaging.SettingsYaml + "\n" + imaging.Roi + "\n" + calibrationText + "\n" + imaging.DeltaBaseline + "\n" + imaging.DeltaFollowUp)))[..16];
+            imaging.SettingsYaml + "\n" + imaging.Roi + "\n" + calibrationText + "\n" + imaging.DeltaBaseline + "\n" + imaging.DeltaFollowUp
+            + "\n" + imaging.PetThresholdMethod + "\n" + imaging.PetThresholdValue.ToString("R", CultureInfo.InvariantCulture))))[..16];
         var folder = Path.Combine(dataDirectory, ".fedrad", "features", key);
         Directory.CreateDirectory(folder);
         var progress = new Progress<BatchProgress>(p =>

@@ -126,7 +126,7 @@ public sealed class StudyFileTests
         Assert.Contains("unknown preset 'nope' (known: ct-hu-fbs25-3d,", preset.Message);
 
         var threshold = Assert.Throws<StudyFileException>(() => StudyFile.Parse("study_id: img\nfeature_names: [f]\nimaging: {preset: pet-suv-fbs0.25-3d, roi_source: pet_threshold}\n", "s.yaml", new Dictionary<string, string>()));
-        Assert.Contains("pet_threshold (automatic PET delineation) is not run by the sites yet", threshold.Message);
+        Assert.Contains("roi_source pet_threshold needs pet_threshold_method: fixed", threshold.Message);
     }
 
     [Fact]
