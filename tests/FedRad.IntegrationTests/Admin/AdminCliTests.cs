@@ -150,8 +150,12 @@ public sealed class AdminCliTests
             Assert.Equal(pooledAuc, double.Parse(pooledRow[value], CultureInfo.InvariantCulture));
             var folds = final.GetProperty("leaveOneSiteOut").EnumerateArray().ToList();
             Assert.Equal(["site-1", "site-2", "site-3"], folds.Select(f => f.GetProperty("siteId").GetString()));
+            var table = await Fedrad("study", "status", "good", "--coordinator", url, "--token", viewer);
+            Assert.Equal(0, table.Code);
+            Assert.Contains("leave-one-site-out", table.Output);
             foreach (var fold in folds)
             {
+                Assert.Contains(fold.GetProperty("auc").GetDouble().ToString("F3", CultureInfo.InvariantCulture), table.Output);
                 var row = discrimination.Single(l => l.StartsWith($"leave-one-site-out,{fold.GetProperty("siteId").GetString()},", StringComparison.Ordinal)).Split(',');
                 Assert.Equal(fold.GetProperty("auc").GetDouble(), double.Parse(row[value], CultureInfo.InvariantCulture));
             }
