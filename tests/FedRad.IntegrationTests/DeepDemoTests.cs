@@ -8,13 +8,13 @@ namespace FedRad.IntegrationTests;
 /// <summary>
 /// `fedrad demo --model cnn` as a user runs it, as its own process started through scripts/torchsharp-runtime.sh (on
 /// hosts whose libstdc++ is too old for TorchSharp, e.g. Debian 12, that is the only way it runs): synthetic PET/CT
-/// DICOM lesions, an initial CNN made by the CLI and uploaded, federated training at the sites, pooled AUC, and the
-/// Grad-CAM maps kept at the sites.
+/// DICOM lesions, an initial CNN made by the CLI and uploaded, federated training at the sites, pooled AUC on held-out
+/// patients, and the Grad-CAM maps kept at the sites.
 /// </summary>
 public sealed class DeepDemoTests
 {
     [Fact]
-    public async Task The_cnn_demo_learns_lesion_heterogeneity_across_sites_and_keeps_the_gradcam_maps_at_the_sites()
+    public async Task The_cnn_demo_learns_lesion_heterogeneity_across_sites_judged_on_held_out_patients_and_keeps_the_gradcam_maps_at_the_sites()
     {
         var dir = Directory.CreateTempSubdirectory("fedrad-cnn-demo-").FullName;
         var (code, output) = await RunThroughTorchRuntime(TimeSpan.FromMinutes(8), "demo", "--model", "cnn", "--sites", "2", "--rounds", "8", "--out", dir);
@@ -33,6 +33,10 @@ public sealed class DeepDemoTests
         foreach (var site in report.GetProperty("sites").EnumerateArray())
         {
             var id = site.GetProperty("id").GetString()!;
+            // The evaluation measured the held-out patients only (outcomes.csv split = test), never a training lesion.
+            var heldOut = File.ReadLines(Path.Combine(dir, "sites", id, "outcomes.csv")).Count(l => l.EndsWith(",test", StringComparison.Ordinal));
+            Assert.True(heldOut >= 10, $"{id}: {heldOut} held-out patients");
+            Assert.Equal(heldOut, site.GetProperty("n").GetInt32());
             var maps = Directory.GetFiles(Path.Combine(dir, "sites", id, ".fedrad", "gradcam", "demo"), "*.nii");
             Assert.Equal(site.GetProperty("n").GetInt32(), maps.Length);
             var read = maps.Select(NiftiReader.Read).ToList();

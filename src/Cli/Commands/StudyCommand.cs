@@ -177,12 +177,23 @@ public static class StudyCommand
         if (s.DefinitionSha256.Length > 0) Console.WriteLine($"definition SHA-256: {s.DefinitionSha256}");
         if (s.EnrolledSites.Count > 0) AnsiConsole.MarkupLine($"[grey]sites:[/] {Markup.Escape(string.Join(", ", s.EnrolledSites))}");
         if (s.FailureReason.Length > 0) AnsiConsole.MarkupLine($"[red]{Markup.Escape(s.FailureReason)}[/]");
-        var rounds = new Table().AddColumns("round", "kind", "state", "participants", "duration", "rejected", "loss", "closed because");
+        if (s.Spec.Privacy is { } privacy)
+        {
+            var parts = new List<string>();
+            if (privacy.SecureAggregation) parts.Add("secure aggregation");
+            if (privacy.MinCohort > 0) parts.Add($"min cohort {privacy.MinCohort}");
+            if (privacy.DifferentialPrivacy is { } dp)
+                parts.Add(FormattableString.Invariant($"DP ({dp.Noise} noise, clip {dp.ClipNorm:G4}, noise multiplier {dp.NoiseMultiplier:G4}): ε spent {s.DpEpsilon:0.###} of {dp.Epsilon:G4} at δ = {dp.Delta:G3}"));
+            AnsiConsole.MarkupLine($"[grey]privacy:[/] {Markup.Escape(string.Join("; ", parts))}");
+        }
+        var dpColumn = s.Spec.Privacy?.DifferentialPrivacy is not null;
+        var rounds = new Table().AddColumns(["round", "kind", "state", "participants", "duration", "rejected", "loss", .. dpColumn ? ["ε"] : Array.Empty<string>(), "closed because"]);
         foreach (var r in s.Rounds)
         {
             var seconds = r.ClosedUnixMs > 0 ? $"{(r.ClosedUnixMs - r.StartedUnixMs) / 1000.0:F1} s" : "-";
-            rounds.AddRow(r.Round.ToString(), r.Kind.ToString(), r.State, $"{r.Participants.Count}/{r.SelectedSites.Count}", seconds, r.RejectedUpdates.ToString(),
-                double.IsNaN(r.Loss) ? "-" : r.Loss.ToString("F4"), Markup.Escape(r.CloseReason));
+            rounds.AddRow([r.Round.ToString(), r.Kind.ToString(), r.State, $"{r.Participants.Count}/{r.SelectedSites.Count}", seconds, r.RejectedUpdates.ToString(),
+                double.IsNaN(r.Loss) ? "-" : r.Loss.ToString("F4"), .. dpColumn ? [r.DpEpsilon > 0 ? r.DpEpsilon.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : "-"] : Array.Empty<string>(),
+                Markup.Escape(r.CloseReason)]);
         }
         AnsiConsole.Write(rounds);
         if (s.Evaluation is { } e)

@@ -40,10 +40,15 @@ public static class DeepDemo
         }
     }
 
+    /// <summary>The share of each site's patients held out of training (outcomes.csv split = test); the pooled AUC is theirs.</summary>
+    public const double HeldOutFraction = 0.25;
+
     /// <summary>
     /// Per site: one PET/CT study per patient (PET with SUV tags, CT, RTSTRUCT "Lesion"), manifest.csv with a PT and a
-    /// CT row per patient, and outcomes.csv. Label 0 lesions have a heterogeneity (coefficient of variation of the
-    /// uptake texture) in [0.05, 0.15], label 1 in [0.35, 0.5]; size and mean uptake carry no label information.
+    /// CT row per patient, and outcomes.csv with the label and the split: the last quarter of each site's patients is
+    /// held out (test), so that the evaluation measures lesions the model never trained on. Label 0 lesions have a
+    /// heterogeneity (coefficient of variation of the uptake texture) in [0.05, 0.15], label 1 in [0.35, 0.5]; size and
+    /// mean uptake carry no label information.
     /// </summary>
     public static DemoData WriteSites(int sites, string root, IProgress<(int Done, int Total)>? written = null)
     {
@@ -86,19 +91,20 @@ public static class DeepDemo
                 written?.Report((Interlocked.Increment(ref done), total));
             });
             var manifest = new StringBuilder("patient_id,image,mask,roi,modality\n");
-            var outcomes = new StringBuilder("patient_id,label\n");
+            var outcomes = new StringBuilder("patient_id,label,split\n");
+            var heldOut = (int)Math.Round(patients.Count * HeldOutFraction);
             for (var k = 0; k < patients.Count; k++)
             {
                 var (id, s) = (patients[k].Id, studies[k]);
                 var mask = Path.GetRelativePath(dir, s.RtStructPath);
                 manifest.Append(CultureInfo.InvariantCulture, $"{id},{Path.GetRelativePath(dir, s.PetFolder)},{mask},Lesion,PT\n");
                 manifest.Append(CultureInfo.InvariantCulture, $"{id},{Path.GetRelativePath(dir, s.CtFolder)},{mask},Lesion,CT\n");
-                outcomes.Append(CultureInfo.InvariantCulture, $"{id},{patients[k].Label}\n");
+                outcomes.Append(CultureInfo.InvariantCulture, $"{id},{patients[k].Label},{(k >= patients.Count - heldOut ? "test" : "train")}\n");
             }
             File.WriteAllText(Path.Combine(dir, "manifest.csv"), manifest.ToString());
             File.WriteAllText(Path.Combine(dir, "outcomes.csv"), outcomes.ToString());
             var positives = patients.Count(x => x.Label == 1);
-            list.Add(new DemoSite(p.Id, dir, p.Patients, $"n={p.Patients} PET/CT studies ({positives} heterogeneous lesions), noise {p.Noise:P0}"));
+            list.Add(new DemoSite(p.Id, dir, p.Patients, $"n={p.Patients} PET/CT studies ({positives} heterogeneous lesions, {heldOut} patients held out for evaluation), noise {p.Noise:P0}"));
         }
         return new DemoData(list, [], "label", null);
     }

@@ -50,6 +50,8 @@ public interface IRoundGrain : IGrainWithStringKey
     Task<SubmitResult> Submit(SiteUpdate update);
     /// <summary>The site declines its task (its policy refused it): recorded, and the round goes on without it.</summary>
     Task<SubmitResult> Decline(string siteId, string taskId, string reason);
+    /// <summary>A site's reply in a phase of the round's secure-aggregation session (the masked input comes through <see cref="Submit"/>).</summary>
+    Task<SubmitResult> SubmitSecAgg(SecAggSubmission reply);
     [AlwaysInterleave] Task<RoundView?> GetView();
     /// <summary>SHA-256 of the payload accepted from the site in this round, or null.</summary>
     [AlwaysInterleave] Task<string?> AcceptedPayload(string siteId);

@@ -82,4 +82,17 @@ public sealed record RoundView
     [Id(11)] public EvaluationResult? Evaluation { get; init; }
     [Id(12)] public ModelRef? NextServerState { get; init; }
     [Id(13)] public IReadOnlyList<string> StrategyLog { get; init; } = [];
+    /// <summary>Differential privacy: ε spent by the study's training rounds up to this one (0 without DP).</summary>
+    [Id(17)] public double DpEpsilon { get; init; }
+    [Id(18)] public bool SecureAggregation { get; init; }
+    /// <summary>Sites that dropped after sharing their keys (their masks were removed with Shamir shares).</summary>
+    [Id(19)] public IReadOnlyList<string> SecAggDropped { get; init; } = [];
 }
+
+/// <summary>A site's reply in one phase of a round's secure-aggregation session (keys, shares, unmasking shares) as JSON.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.SecAggSubmission")]
+public sealed record SecAggSubmission(
+    [property: Id(0)] string SiteId,
+    [property: Id(1)] string TaskId,
+    [property: Id(2)] SecAggTaskStage Stage,
+    [property: Id(3)] string Message);

@@ -14,7 +14,13 @@ public sealed record SiteTaskInfo
     [Id(6)] public required DateTimeOffset Deadline { get; init; }
     /// <summary>Statistics: the request (JSON) the site answers with an aggregate.</summary>
     [Id(7)] public string? StatisticsRequest { get; init; }
+    /// <summary>Secure aggregation: the session phase this task is, and the coordinator's message for it (JSON).</summary>
+    [Id(15)] public SecAggTaskStage SecAggStage { get; init; }
+    [Id(16)] public string SecAggMessage { get; init; } = "";
 }
+
+/// <summary>The phase of a secure-aggregation session a task belongs to (None: an ordinary task).</summary>
+public enum SecAggTaskStage { None = 0, Advertise = 1, Share = 2, Mask = 3, Unmask = 4 }
 
 [GenerateSerializer, Immutable, Alias("FedRad.SiteView")]
 public sealed record SiteView

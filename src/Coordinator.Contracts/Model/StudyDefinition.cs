@@ -15,7 +15,7 @@ public sealed record StudyDefinition
     [Id(7)] public int RoundTimeoutSeconds { get; init; } = 60;
     [Id(8)] public TrainingSettings Training { get; init; } = new();
     [Id(9)] public string Strategy { get; init; } = "fedavg";
-    /// <summary>Set when sites extract the features from their images rather than reading cohort.csv.</summary>
+    /// <summary>Set when sites extract the features from their images rather than reading cohort.csv (logreg, mlp).</summary>
     [Id(10)] public ImagingSource? Imaging { get; init; }
     /// <summary>Open the study with a standardisation round (pooled mean and SD of every feature).</summary>
     [Id(11)] public bool Standardise { get; init; } = true;
@@ -26,13 +26,55 @@ public sealed record StudyDefinition
     [Id(14)] public string DefinitionSha256 { get; init; } = "";
     /// <summary>SHA-256 of a blob uploaded with UploadModel that the first round starts from ("" = the model family's own initial model).</summary>
     [Id(15)] public string InitialModelId { get; init; } = "";
+    /// <summary>Set for deep models (mlp, cnn-*): their architecture and inputs, handed to the sites in every task.</summary>
+    [Id(16)] public DeepModelSettings? DeepModel { get; init; }
+    /// <summary>The study's privacy section (minimum cohort, secure aggregation, differential privacy); null: none.</summary>
+    [Id(18)] public StudyPrivacy? Privacy { get; init; }
     /// <summary>After the evaluation round, train the model once without each site and evaluate it on that site (docs/operators.md).</summary>
     [Id(24)] public bool LeaveOneSiteOut { get; init; }
 }
 
+/// <summary>What a study asks for privacy; docs/privacy.md §7 says how each part runs.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.StudyPrivacy")]
+public sealed record StudyPrivacy
+{
+    /// <summary>Smallest cohort a site may compute an aggregate from (0: the sites' own minimum only).</summary>
+    [Id(0)] public int MinCohort { get; init; }
+    /// <summary>Training and standardisation rounds run under secure aggregation: the coordinator learns only sums.</summary>
+    [Id(1)] public bool SecureAggregation { get; init; }
+    [Id(2)] public DifferentialPrivacySettings? DifferentialPrivacy { get; init; }
+}
+
+/// <summary>Site-level differential privacy of the training rounds: the study's (ε, δ), the clip norm and where the noise is added.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.DifferentialPrivacySettings")]
+public sealed record DifferentialPrivacySettings
+{
+    public const string Local = "local";
+    public const string Central = "central";
+
+    [Id(0)] public double Epsilon { get; init; }
+    [Id(1)] public double Delta { get; init; } = 1e-5;
+    [Id(2)] public double ClipNorm { get; init; } = 1;
+    /// <summary>"local" (each site adds all the noise) or "central" (the sites add shares of one noise under secure aggregation).</summary>
+    [Id(3)] public string Noise { get; init; } = Local;
+    /// <summary>σ: calibrated when the study is created so that its training rounds stay within (ε, δ).</summary>
+    [Id(4)] public double NoiseMultiplier { get; init; }
+}
+
+/// <summary>The protocol's DeepModel (site.proto) as the grains keep it; fields that do not apply to the kind stay at their defaults.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.DeepModelSettings")]
+public sealed record DeepModelSettings
+{
+    [Id(0)] public int PatchSize { get; init; }
+    [Id(1)] public int Width { get; init; }
+    [Id(2)] public string Roi { get; init; } = "";
+    [Id(3)] public IReadOnlyList<int> Hidden { get; init; } = [];
+    [Id(4)] public string BaselineTimepoint { get; init; } = "";
+    [Id(5)] public string FollowupTimepoint { get; init; } = "";
+}
+
 /// <summary>
-/// Radiomics settings (YAML, identical for every site) and the ROI to extract features from. For a deep model the
-/// settings are its patch description (the protocol's DeepModel as JSON) and the ROI the one patches are centred on.
+/// Radiomics settings (YAML, identical for every site) and the ROI to extract features from.
 /// <see cref="DeltaBaseline"/> and <see cref="DeltaFollowUp"/> (both or neither): delta radiomics between these two
 /// manifest timepoints, one row per patient (baseline_*, follow_up_*, delta_diff_*, delta_rel_* columns).
 /// <see cref="PetThresholdMethod"/> ("fixed" or "relative", with <see cref="PetThresholdValue"/>): PET rows' ROI is

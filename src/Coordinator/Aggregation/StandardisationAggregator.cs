@@ -14,12 +14,14 @@ public sealed class StandardisationAggregator(ModelWeights initial)
     private double[]? _sumSq;
     private long _n;
 
-    public string? Validate(ModelWeights payload) =>
-        TensorCodec.Validate(payload,
-        [
-            new TensorSpec(Standardisation.SumTensor, [_features], Protocol.V1.DType.Float64),
-            new TensorSpec(Standardisation.SumSquaresTensor, [_features], Protocol.V1.DType.Float64),
-        ]);
+    public string? Validate(ModelWeights payload) => TensorCodec.Validate(payload, Layout(initial).Spec);
+
+    /// <summary>What a site sends for the starting model <paramref name="initial"/>: the per-feature sums and sums of squares (zeros here: the layout).</summary>
+    public static ModelWeights Layout(ModelWeights initial)
+    {
+        var features = (int)initial[LogisticRegression.MeanTensor].ElementCount;
+        return new ModelWeights([new WeightTensor(Standardisation.SumTensor, [features], new double[features]), new WeightTensor(Standardisation.SumSquaresTensor, [features], new double[features])]);
+    }
 
     public void Add(ModelWeights payload, long n)
     {

@@ -5,6 +5,7 @@ using FedRad.Coordinator.Contracts.Model;
 using FedRad.Coordinator.Events;
 using FedRad.Coordinator.Grains.State;
 using FedRad.Coordinator.Observability;
+using FedRad.Coordinator.Services;
 using FedRad.Coordinator.Storage;
 using FedRad.Learning.Models;
 using FedRad.Shared.Tensors;
@@ -23,10 +24,11 @@ namespace FedRad.Coordinator.Grains;
 /// accepted update is lost and none is counted twice. The deadline is a reminder as well as a
 /// timer, so it fires even when the silo that held the round is gone.
 /// </summary>
-public sealed class RoundGrain(
+public sealed partial class RoundGrain(
     [PersistentState("round", StorageNames.Default)] IPersistentState<RoundGrainState> state,
     IBlobStore blobs,
     EventOutbox outbox,
+    SiteAuthentication authentication,
     TimeProvider clock,
     ILogger<RoundGrain> log) : Grain, IRoundGrain, IRemindable
 {
@@ -47,8 +49,14 @@ public sealed class RoundGrain(
         S.Plan = plan;
         S.State = RoundState.Open;
         S.StartedAt = clock.GetUtcNow();
+        var secure = IsSecure(plan) ? await OpenSecureSession(plan) : null;
         S.Outbox.Add(EventOutbox.Entry(new RoundStarted(plan.StudyId, plan.Round, plan.Kind.ToString(), plan.SelectedSites, plan.Deadline, S.StartedAt)));
         await state.WriteStateAsync();
+        if (secure is not null)
+        {
+            await Fail(secure);
+            return;
+        }
         await ArmDeadline();
         StartKeeper();
         try { await AssignOutstandingTasks(); }
@@ -74,10 +82,11 @@ public sealed class RoundGrain(
             }
             return await Reject(update, SubmitOutcome.Conflict, $"site '{update.SiteId}' already contributed a different result to round {plan.Round}");
         }
-        if (S.State != RoundState.Open || clock.GetUtcNow() > plan.Deadline)
-            return await Reject(update, SubmitOutcome.RoundClosed, $"round {plan.Round} of study '{plan.StudyId}' is closed (deadline {plan.Deadline:O}); late results are not accepted");
+        if (S.State != RoundState.Open || clock.GetUtcNow() > Deadline())
+            return await Reject(update, SubmitOutcome.RoundClosed, $"round {plan.Round} of study '{plan.StudyId}' is closed (deadline {Deadline():O}); late results are not accepted");
         if (update.TaskId != TaskId(update.SiteId))
             return await Reject(update, SubmitOutcome.Invalid, $"task id '{update.TaskId}' does not belong to round {plan.Round} of study '{plan.StudyId}'");
+        if (IsSecure(plan)) return await SubmitMasked(plan, update);
         if (update.SampleCount <= 0)
             return await Reject(update, SubmitOutcome.Invalid, $"sample count must be positive, got {update.SampleCount}");
 
@@ -101,8 +110,11 @@ public sealed class RoundGrain(
         await outbox.Flush(state);
 
         if (S.Accepted.Count == plan.SelectedSites.Count) await Close("all sites answered");
-        else if (S.Accepted.Count + S.Declined.Count == plan.SelectedSites.Count && S.Accepted.Count >= plan.MinSites)
-            await Close($"all sites answered or declined ({S.Declined.Count} declined)");
+        else if (S.Accepted.Count + S.Declined.Count == plan.SelectedSites.Count)
+        {
+            if (S.Accepted.Count >= plan.MinSites) await Close($"all sites answered or declined ({S.Declined.Count} declined)");
+            else await Fail($"{S.Declined.Count} of {plan.SelectedSites.Count} sites declined; {S.Accepted.Count} answered, below the minimum of {plan.MinSites}{Declines()}");
+        }
         return new SubmitResult(SubmitOutcome.Accepted, $"result of site '{update.SiteId}' accepted for round {plan.Round}");
     }
 
@@ -111,7 +123,7 @@ public sealed class RoundGrain(
         var plan = S.Plan;
         if (plan is null || S.State != RoundState.Open)
             return new SubmitResult(SubmitOutcome.RoundClosed, $"round {this.GetPrimaryKeyString()} is not open");
-        if (!plan.SelectedSites.Contains(siteId) || taskId != TaskId(siteId))
+        if (!plan.SelectedSites.Contains(siteId) || (taskId != TaskId(siteId) && !(IsSecure(plan) && taskId == PhaseTaskId(plan, siteId, Stage(Session().Phase)))))
             return new SubmitResult(SubmitOutcome.NotSelected, $"site '{siteId}' has no task '{taskId}' in round {plan.Round}");
         if (S.Accepted.ContainsKey(siteId))
             return new SubmitResult(SubmitOutcome.Conflict, $"site '{siteId}' already contributed to round {plan.Round}");
@@ -123,11 +135,13 @@ public sealed class RoundGrain(
         await GrainFactory.GetGrain<ISiteGrain>(siteId).RemoveTask(taskId);
         log.LogWarning("Round {Study}/{Round}: site {Site} declined: {Reason}", plan.StudyId, plan.Round, siteId, reason);
         await outbox.Flush(state);
+        if (IsSecure(plan))
+            await AdvanceWhenNobodyIsOwed($"the other sites declined ({S.Declined.Count} declined)");
         // Nobody else will answer: close now rather than at the deadline.
-        if (S.Accepted.Count + S.Declined.Count == plan.SelectedSites.Count)
+        else if (S.Accepted.Count + S.Declined.Count == plan.SelectedSites.Count)
         {
             if (S.Accepted.Count >= plan.MinSites && S.Accepted.Count > 0) await Close($"all sites answered or declined ({S.Declined.Count} declined)");
-            else await Fail($"{S.Declined.Count} of {plan.SelectedSites.Count} sites declined; {S.Accepted.Count} answered, below the minimum of {plan.MinSites}");
+            else await Fail($"{S.Declined.Count} of {plan.SelectedSites.Count} sites declined; {S.Accepted.Count} answered, below the minimum of {plan.MinSites}{Declines()}");
         }
         return new SubmitResult(SubmitOutcome.Accepted, "the site's refusal is recorded");
     }
@@ -145,7 +159,7 @@ public sealed class RoundGrain(
             await UnregisterDeadlineReminder();
             return;
         }
-        if (clock.GetUtcNow() >= S.Plan.Deadline) await OnDeadline(CancellationToken.None);
+        if (clock.GetUtcNow() >= Deadline()) await OnDeadline(CancellationToken.None);
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -169,6 +183,8 @@ public sealed class RoundGrain(
             case WorkKind.Train:
                 if (TensorCodec.Validate(payload, _global!.Spec) is { } layout) return layout;
                 if (FrozenTensorChanged(payload) is { } frozen) return frozen;
+                // Under differential privacy the sites send no loss: it is computed from their data without noise.
+                if (IsDp(plan)) return update.Metrics.Count == 0 ? null : "under differential privacy a training result carries no metrics";
                 if (!update.Metrics.TryGetValue("loss", out var loss) || !double.IsFinite(loss)) return "metric 'loss' is missing or not finite";
                 return null;
             case WorkKind.Standardise:
@@ -243,16 +259,19 @@ public sealed class RoundGrain(
     private ModelWeights KeepFrozen(ModelWeights aggregate) =>
         new(aggregate.Tensors.Select(t => LogisticRegression.FrozenTensors.Contains(t.Name) && _global!.Tensors.Any(g => g.Name == t.Name) ? _global[t.Name] : t));
 
+    /// <summary>When the round (or, under secure aggregation, its current phase) closes.</summary>
+    private DateTimeOffset Deadline() => S.PhaseDeadline ?? S.Plan!.Deadline;
+
     private async Task ArmDeadline()
     {
         ArmTimer();
-        var due = S.Plan!.Deadline - clock.GetUtcNow();
+        var due = Deadline() - clock.GetUtcNow();
         await this.RegisterOrUpdateReminder(DeadlineReminder, due < TimeSpan.Zero ? TimeSpan.Zero : due, TimeSpan.FromMinutes(1));
     }
 
     private void ArmTimer()
     {
-        var due = S.Plan!.Deadline - clock.GetUtcNow();
+        var due = Deadline() - clock.GetUtcNow();
         if (due < TimeSpan.Zero) due = TimeSpan.Zero;
         _deadlineTimer?.Dispose();
         _deadlineTimer = this.RegisterGrainTimer(OnDeadline, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
@@ -267,11 +286,18 @@ public sealed class RoundGrain(
     {
         if (S.State != RoundState.Open) return;
         var plan = S.Plan!;
+        if (IsSecure(plan))
+        {
+            // A tick before the current phase's deadline (armed for a phase that closed early, or early) waits for it.
+            if (clock.GetUtcNow() >= Deadline()) await AdvancePhase("phase deadline");
+            else ArmTimer();
+            return;
+        }
         var answered = S.Accepted.Count;
         if (answered >= plan.MinSites && answered > 0)
             await Close($"deadline reached with quorum: {answered} of {plan.SelectedSites.Count} sites answered (minimum {plan.MinSites})");
         else
-            await Fail($"deadline reached: {answered} of {plan.SelectedSites.Count} sites answered, below the minimum of {plan.MinSites}");
+            await Fail($"deadline reached: {answered} of {plan.SelectedSites.Count} sites answered, below the minimum of {plan.MinSites}{Declines()}");
     }
 
     private async Task Close(string reason)
@@ -301,6 +327,12 @@ public sealed class RoundGrain(
             await Fail($"aggregation failed: {e.Message}");
             return;
         }
+        await Complete(reason);
+    }
+
+    private async Task Complete(string reason)
+    {
+        var plan = S.Plan!;
         S.State = RoundState.Completed;
         S.CloseReason = reason;
         S.ClosedAt = clock.GetUtcNow();
@@ -369,6 +401,25 @@ public sealed class RoundGrain(
     private async Task AssignOutstandingTasks()
     {
         var plan = S.Plan!;
+        if (IsSecure(plan))
+        {
+            // The sites the current phase still waits for get its task, with what the coordinator sends them in it.
+            var stage = Stage(Session().Phase);
+            foreach (var site in Session().Pending.Where(s => !S.Declined.ContainsKey(s) && S.PhaseMessages.ContainsKey(s)))
+                await GrainFactory.GetGrain<ISiteGrain>(site).AssignTask(new SiteTaskInfo
+                {
+                    TaskId = PhaseTaskId(plan, site, stage),
+                    StudyId = plan.StudyId,
+                    Round = plan.Round,
+                    Kind = plan.Kind,
+                    GlobalModel = plan.GlobalModel,
+                    Study = plan.Study,
+                    Deadline = Deadline(),
+                    SecAggStage = stage,
+                    SecAggMessage = S.PhaseMessages[site],
+                });
+            return;
+        }
         foreach (var site in plan.SelectedSites.Where(s => !S.Accepted.ContainsKey(s) && !S.Declined.ContainsKey(s)))
             await GrainFactory.GetGrain<ISiteGrain>(site).AssignTask(new SiteTaskInfo
             {
@@ -384,8 +435,14 @@ public sealed class RoundGrain(
 
     private async Task WithdrawOutstandingTasks()
     {
-        foreach (var site in S.Plan!.SelectedSites.Where(s => !S.Accepted.ContainsKey(s)))
+        var plan = S.Plan!;
+        foreach (var site in plan.SelectedSites.Where(s => !S.Accepted.ContainsKey(s) || IsSecure(plan)))
+        {
             await GrainFactory.GetGrain<ISiteGrain>(site).RemoveTask(TaskId(site));
+            if (IsSecure(plan))
+                foreach (var stage in new[] { SecAggTaskStage.Advertise, SecAggTaskStage.Share, SecAggTaskStage.Unmask })
+                    await GrainFactory.GetGrain<ISiteGrain>(site).RemoveTask(PhaseTaskId(plan, site, stage));
+        }
     }
 
     private async Task<SubmitResult> Reject(SiteUpdate update, SubmitOutcome outcome, string message)
@@ -415,7 +472,7 @@ public sealed class RoundGrain(
             State = S.State,
             SelectedSites = plan.SelectedSites,
             Participants = S.Accepted.Keys.Order(StringComparer.Ordinal).ToList(),
-            Loss = n == 0 ? double.NaN : S.Accepted.Values.Where(a => double.IsFinite(a.Loss)).Sum(a => a.SampleCount * a.Loss) / n,
+            Loss = IsSecure(plan) ? S.SecureLoss : n == 0 ? double.NaN : S.Accepted.Values.Where(a => double.IsFinite(a.Loss)).Sum(a => a.SampleCount * a.Loss) / n,
             CloseReason = S.CloseReason,
             RejectedUpdates = S.Rejected,
             StartedAt = S.StartedAt,
@@ -424,6 +481,9 @@ public sealed class RoundGrain(
             Evaluation = S.Evaluation,
             NextServerState = S.NextServerState,
             StrategyLog = S.StrategyLog,
+            DpEpsilon = DpEpsilon(plan, S.State),
+            SecureAggregation = IsSecure(plan),
+            SecAggDropped = S.SecAggDropped,
         };
     }
 }

@@ -32,6 +32,8 @@ public sealed class StudyGrain(
         if (S.Definition is not null) throw new InvalidOperationException($"study '{this.GetPrimaryKeyString()}' already exists");
         if (definition.StudyId != this.GetPrimaryKeyString()) throw new ArgumentException("study_id does not match the grain key");
         StudyRules.Validate(definition);
+        // Differential privacy: the study's ε becomes the noise multiplier every round and every site's guard uses.
+        definition = StudyRules.WithCalibratedNoise(definition);
         // Listed first: a listed id whose creation failed is skipped when read; an unlisted study would be lost to the dashboard.
         await GrainFactory.GetGrain<IStudyDirectoryGrain>(0).Add(definition.StudyId);
         S.Definition = definition;
@@ -56,6 +58,8 @@ public sealed class StudyGrain(
         }
         if (sites.Count < def.MinSites)
             throw new InvalidOperationException($"study needs at least {def.MinSites} sites but {sites.Count} are registered");
+        if (def.LeaveOneSiteOut && def.Privacy?.SecureAggregation == true && sites.Count < 3)
+            throw new InvalidOperationException($"leave-one-site-out validation with secure aggregation needs at least 3 sites (a fold trains on the others, and secure aggregation needs 2); {sites.Count} enrolled");
         if (def.LeaveOneSiteOut && sites.Count - 1 < Math.Max(1, RoundGrain.StrategyFor(def).MinimumUpdates))
             throw new InvalidOperationException($"leave-one-site-out validation trains without each site: strategy '{def.Strategy}' needs {Math.Max(1, RoundGrain.StrategyFor(def).MinimumUpdates)} sites per round, "
                 + $"so the study needs at least {Math.Max(1, RoundGrain.StrategyFor(def).MinimumUpdates) + 1} sites; {sites.Count} enrolled");
@@ -79,9 +83,26 @@ public sealed class StudyGrain(
         byte[]? initial;
         try { initial = await blobs.Get(def.InitialModelId); }
         catch (InvalidDataException e) { throw new InvalidOperationException($"study '{def.StudyId}': initial model {def.InitialModelId} is corrupt in the coordinator's store ({e.Message}); upload it again"); }
-        return initial is null
-            ? throw new InvalidOperationException($"study '{def.StudyId}': initial model {def.InitialModelId} is not in the coordinator's store; upload it first (UploadModel)")
-            : new ModelRef(def.InitialModelId, initial.LongLength);
+        if (initial is null)
+            throw new InvalidOperationException($"study '{def.StudyId}': initial model {def.InitialModelId} is not in the coordinator's store; upload it first (UploadModel)");
+        if (def.Standardise && StandardisationProblem(TensorCodec.Deserialize(initial), def.FeatureNames.Count) is { } problem)
+            throw new InvalidOperationException($"study '{def.StudyId}': initial model {def.InitialModelId} cannot take the standardisation round: {problem}");
+        return new ModelRef(def.InitialModelId, initial.LongLength);
+    }
+
+    /// <summary>
+    /// An uploaded model (mlp) opened by a standardisation round must carry the tensors the round fills in, one value per
+    /// feature (float64): the sites standardise with them and hand them back unchanged.
+    /// </summary>
+    private static string? StandardisationProblem(ModelWeights initial, int features)
+    {
+        foreach (var name in LogisticRegression.FrozenTensors)
+        {
+            var t = initial.Tensors.FirstOrDefault(t => t.Name == name);
+            if (t is null) return $"it has no tensor '{name}' (add {LogisticRegression.MeanTensor} = 0 and {LogisticRegression.ScaleTensor} = 1 of [{features}] float64, or set no_standardisation)";
+            if (t.Shape is not [var n] || n != features) return $"tensor '{name}' has shape {t.ShapeText}, the study has {features} features";
+        }
+        return null;
     }
 
     public Task<StudyView> GetView() => Task.FromResult(View());

@@ -26,6 +26,12 @@ public sealed class SiteAuthentication
         _log = log;
     }
 
+    /// <summary>
+    /// With mutual TLS, how secure aggregation checks that a key advertisement is signed by the site it names
+    /// (the same validator as the handshake); null without TLS, where advertisements are not signed.
+    /// </summary>
+    public Func<X509Certificate2, CertificateCheck>? SignerValidator => _validator is null ? null : c => _validator.Validate(c);
+
     /// <summary>Checks a certificate at the TLS handshake (Kestrel's client certificate callback).</summary>
     public bool AcceptHandshake(X509Certificate2? certificate)
     {

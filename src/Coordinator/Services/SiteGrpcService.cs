@@ -173,6 +173,25 @@ public sealed class SiteGrpcService(
             _ => throw Fail(StatusCode.InvalidArgument, result.Message),
         };
 
+    public override async Task<SecAggAck> SubmitSecAgg(SecAggReply request, ServerCallContext context)
+    {
+        await RequireRegistered(request.SiteId, context);
+        if (string.IsNullOrEmpty(request.StudyId) || request.Round < 0 || string.IsNullOrEmpty(request.TaskId))
+            throw Fail(StatusCode.InvalidArgument, "a secure-aggregation reply needs study_id, round and task_id");
+        if (request.Message.Length > TransferLimits.MaxGrpcMessageBytes)
+            throw Fail(StatusCode.ResourceExhausted, $"secure-aggregation message of {request.Message.Length} characters exceeds {TransferLimits.MaxGrpcMessageBytes}");
+        var stage = request.Stage switch
+        {
+            Protocol.V1.SecAggStage.Advertise => SecAggTaskStage.Advertise,
+            Protocol.V1.SecAggStage.Share => SecAggTaskStage.Share,
+            Protocol.V1.SecAggStage.Unmask => SecAggTaskStage.Unmask,
+            _ => throw Fail(StatusCode.InvalidArgument, $"stage {request.Stage} is not answered with SubmitSecAgg (ADVERTISE, SHARE or UNMASK; the masked input is an upload)"),
+        };
+        var result = await grains.GetGrain<IRoundGrain>(IRoundGrain.Key(request.StudyId, request.Round))
+            .SubmitSecAgg(new SecAggSubmission(request.SiteId, request.TaskId, stage, request.Message));
+        return new SecAggAck { Message = Respond(result).Message };
+    }
+
     public override async Task<UploadStatusResponse> GetUploadStatus(UploadStatusRequest request, ServerCallContext context)
     {
         await RequireRegistered(request.SiteId, context);
@@ -190,7 +209,13 @@ public sealed class SiteGrpcService(
         {
             if (string.IsNullOrEmpty(h.StudyId) || h.Round < 0)
                 throw Fail(StatusCode.InvalidArgument, "upload header needs study_id and a round number");
-            if (h.SampleCount <= 0 && !h.Refused)
+            // A masked input (secure aggregation) carries its sample count inside the masked vector.
+            if (h.SecaggStage == Protocol.V1.SecAggStage.Mask)
+            {
+                if (h.SampleCount != 0 || h.Metrics.Count > 0)
+                    throw Fail(StatusCode.InvalidArgument, "a masked input (secagg_stage MASK) sends sample_count 0 and no metrics: they belong inside the masked vector");
+            }
+            else if (h.SampleCount <= 0 && !h.Refused)
                 throw Fail(StatusCode.InvalidArgument, $"sample_count must be positive, got {h.SampleCount}");
         }
         else if (h.Kind != TaskKind.Statistics)
@@ -258,9 +283,22 @@ public sealed class SiteGrpcService(
             };
             m.FeatureNames.AddRange(study.FeatureNames);
             if (study.Imaging is { } imaging) m.Imaging = StudyMapping.ToFeatures(imaging);
+            if (study.DeepModel is { } deep) m.DeepModel = StudyMapping.ToProto(deep);
             if (t.Kind == WorkKind.Train)
                 foreach (var (k, v) in RoundGrain.StrategyFor(study).SiteParameters) m.StrategyParameters[k] = v;
+            if (study.Privacy is { } privacy)
+            {
+                m.Privacy = new TaskPrivacy { MinCohort = privacy.MinCohort };
+                if (t.Kind == WorkKind.Train && privacy.DifferentialPrivacy is { } dp)
+                {
+                    m.Privacy.DpMode = dp.Noise;
+                    m.Privacy.ClipNorm = dp.ClipNorm;
+                    m.Privacy.NoiseMultiplier = dp.NoiseMultiplier;
+                }
+            }
         }
+        if (t.SecAggStage != SecAggTaskStage.None)
+            m.Secagg = new SecAggTask { Stage = (Protocol.V1.SecAggStage)(int)t.SecAggStage, Message = t.SecAggMessage };
         return m;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FedRad.Coordinator.Contracts.Model;
+using FedRad.Shared.Protocol;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -22,7 +23,7 @@ public sealed class StudyFileException(string file, IReadOnlyList<StudyFileProbl
 /// <summary>
 /// A study definition file (YAML; JSON is YAML too): the fields of <c>fedrad.v1.StudySpec</c>, which
 /// the engine runs, plus sections that are validated and recorded with the study but not executed
-/// yet (cohort inclusion filters, harmonisation, feature selection, privacy, the validation plan).
+/// yet (cohort inclusion filters, harmonisation, feature selection, the validation plan).
 /// The text is kept verbatim with the SHA-256 of its bytes. docs/operators.md lists every field.
 /// </summary>
 public static class StudyFile
@@ -133,9 +134,10 @@ public static class StudyFile
                 RoundTimeoutSeconds = Int(top, "round_timeout_seconds", 60),
                 Strategy = String(top, "strategy", "fedavg"),
                 StrategyParameters = Numbers(top, "strategy_parameters"),
-                // A deep model normalises its own patches: no standardisation round.
-                Standardise = !Bool(top, "no_standardisation", false) && !top.ContainsKey("deep_model"),
-                Imaging = top.ContainsKey("deep_model") ? DeepModel(top) : Imaging(top, attachments),
+                // A patch model normalises its own patches: no standardisation round (an mlp has one, as logreg).
+                Standardise = !Bool(top, "no_standardisation", false) && !DeepModelRules.IsPatchModel(String(top, "model", "logreg")),
+                Imaging = Imaging(top, attachments),
+                DeepModel = DeepModel(top, String(top, "model", "logreg")),
                 InitialModelId = String(top, "initial_model_id", ""),
                 Training = new TrainingSettings
                 {
@@ -148,10 +150,10 @@ public static class StudyFile
                 DefinitionText = text,
                 DefinitionSha256 = StudyRules.Sha256(text),
             };
+            definition = definition with { Privacy = Privacy(top) };
             Cohort(top);
             Harmonisation(top);
             FeatureSelection(top);
-            Privacy(top);
             return definition with { LeaveOneSiteOut = Validation(top) | LeaveOneSiteOut(top) };
         }
 
@@ -220,18 +222,43 @@ public static class StudyFile
             return new ImagingSource(settings, roi, String(f, "imaging.delta_baseline", ""), String(f, "imaging.delta_follow_up", ""), thresholdMethod, thresholdValue);
         }
 
-        /// <summary>A deep model's patches (docs/deep-learning.md), carried to the sites like an imaging source.</summary>
-        private ImagingSource DeepModel(Dictionary<string, YamlNode> top)
+        /// <summary>A deep model's architecture and inputs (docs/deep-learning.md); mlp gets the default hidden widths when it names none.</summary>
+        private DeepModelSettings? DeepModel(Dictionary<string, YamlNode> top, string model)
         {
-            if (top.TryGetValue("imaging", out var imaging))
-                Problem(imaging, "imaging", "give imaging (radiomics features) or deep_model (image patches), not both");
-            var f = Section(top, "deep_model", ["patch_size", "width", "roi"]);
-            return StudyMapping.DeepImaging(new Protocol.V1.DeepModel
+            if (!top.ContainsKey("deep_model")) return null;
+            var f = Section(top, "deep_model", ["patch_size", "width", "roi", "hidden", "baseline_timepoint", "followup_timepoint"]);
+            var mlp = model == DeepModelRules.Mlp;
+            var hidden = Ints(f, "deep_model.hidden");
+            return new DeepModelSettings
             {
-                PatchSize = Int(f, "deep_model.patch_size", 16),
-                Width = Int(f, "deep_model.width", 8),
+                PatchSize = Int(f, "deep_model.patch_size", mlp ? 0 : 16),
+                Width = Int(f, "deep_model.width", mlp ? 0 : 8),
                 Roi = String(f, "deep_model.roi", ""),
-            });
+                Hidden = hidden.Count == 0 && mlp ? DeepModelRules.DefaultHidden : hidden,
+                BaselineTimepoint = String(f, "deep_model.baseline_timepoint", ""),
+                FollowupTimepoint = String(f, "deep_model.followup_timepoint", ""),
+            };
+        }
+
+        /// <summary>The privacy section (executed: docs/privacy.md §7); the engine's rules on it are in <see cref="StudyRules"/>.</summary>
+        private StudyPrivacy? Privacy(Dictionary<string, YamlNode> top)
+        {
+            if (!top.ContainsKey("privacy")) return null;
+            var f = Section(top, "privacy", ["min_cohort", "secure_aggregation", "differential_privacy"]);
+            var minCohort = f.ContainsKey("privacy.min_cohort") ? Int(f, "privacy.min_cohort", 5, min: 1) : 0;
+            var secure = Bool(f, "privacy.secure_aggregation", false);
+            DifferentialPrivacySettings? dpSettings = null;
+            if (f.ContainsKey("privacy.differential_privacy"))
+            {
+                var dp = Section(f, "privacy.differential_privacy", ["epsilon", "delta", "clip_norm", "noise"]);
+                // Values are checked by StudyRules (the same rules for a spec), at these fields' lines.
+                var epsilon = Double(dp, "privacy.differential_privacy.epsilon", double.NaN);
+                var delta = Double(dp, "privacy.differential_privacy.delta", 1e-5);
+                var clip = Double(dp, "privacy.differential_privacy.clip_norm", 1);
+                var noise = String(dp, "privacy.differential_privacy.noise", DifferentialPrivacySettings.Local);
+                dpSettings = new DifferentialPrivacySettings { Epsilon = epsilon, Delta = delta, ClipNorm = clip, Noise = noise };
+            }
+            return new StudyPrivacy { MinCohort = minCohort, SecureAggregation = secure, DifferentialPrivacy = dpSettings };
         }
 
         // ---- recorded sections: validated here, kept in the definition's text, not executed yet ----
@@ -280,24 +307,6 @@ public static class StudyFile
             string[] known = ["none", "univariate_auc", "lasso", "elasticnet"];
             if (!known.Contains(method)) Problem(f.GetValueOrDefault("feature_selection.method", top["feature_selection"]), "feature_selection.method", $"unknown method '{method}' (known: {string.Join(", ", known)})");
             if (f.ContainsKey("feature_selection.max_features")) Int(f, "feature_selection.max_features", 0, min: 1);
-        }
-
-        private void Privacy(Dictionary<string, YamlNode> top)
-        {
-            if (!top.ContainsKey("privacy")) return;
-            var f = Section(top, "privacy", ["min_cohort", "secure_aggregation", "differential_privacy"]);
-            if (f.ContainsKey("privacy.min_cohort")) Int(f, "privacy.min_cohort", 5, min: 1);
-            Bool(f, "privacy.secure_aggregation", false);
-            if (!f.ContainsKey("privacy.differential_privacy")) return;
-            var dp = Section(f, "privacy.differential_privacy", ["epsilon", "delta", "clip_norm", "noise"]);
-            var epsilon = Double(dp, "privacy.differential_privacy.epsilon", double.NaN);
-            if (!(epsilon > 0)) Problem(dp.GetValueOrDefault("privacy.differential_privacy.epsilon", f["privacy.differential_privacy"]), "privacy.differential_privacy.epsilon", "epsilon must be > 0");
-            var delta = Double(dp, "privacy.differential_privacy.delta", 1e-5);
-            if (!(delta > 0 && delta < 1)) Problem(dp["privacy.differential_privacy.delta"], "privacy.differential_privacy.delta", $"delta must be in (0, 1), got {delta}");
-            if (dp.ContainsKey("privacy.differential_privacy.clip_norm") && !(Double(dp, "privacy.differential_privacy.clip_norm", 1) > 0))
-                Problem(dp["privacy.differential_privacy.clip_norm"], "privacy.differential_privacy.clip_norm", "clip_norm must be > 0");
-            var noise = String(dp, "privacy.differential_privacy.noise", "local");
-            if (noise is not ("local" or "central")) Problem(dp["privacy.differential_privacy.noise"], "privacy.differential_privacy.noise", $"noise must be local or central, got '{noise}'");
         }
 
         /// <summary>The StudySpec's top-level field (a spec written as JSON): the same as validation.leave_one_site_out.</summary>
@@ -387,6 +396,19 @@ public static class StudyFile
             {
                 if (item is YamlScalarNode { Value: { } v }) values.Add(v);
                 else Problem(item, path, "every entry must be a text value");
+            }
+            return values;
+        }
+
+        private List<int> Ints(Dictionary<string, YamlNode> f, string path)
+        {
+            if (!f.TryGetValue(path, out var node)) return [];
+            if (node is not YamlSequenceNode seq) { Problem(node, path, "must be a list of whole numbers, e.g. [32, 16]"); return []; }
+            var values = new List<int>();
+            foreach (var item in seq.Children)
+            {
+                if (item is YamlScalarNode { Value: { } v } && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i)) values.Add(i);
+                else Problem(item, path, "every entry must be a whole number");
             }
             return values;
         }

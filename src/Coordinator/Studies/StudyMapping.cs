@@ -1,7 +1,9 @@
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Protocol.V1;
+using FedRad.Shared.Protocol;
 using Google.Protobuf;
 using StudyState = FedRad.Coordinator.Contracts.Model.StudyState;
+using StudyPrivacy = FedRad.Coordinator.Contracts.Model.StudyPrivacy;
 
 namespace FedRad.Coordinator.Studies;
 
@@ -20,12 +22,25 @@ public static class StudyMapping
         MinSites = s.MinSites == 0 ? 1 : s.MinSites,
         RoundTimeoutSeconds = s.RoundTimeoutSeconds == 0 ? 60 : s.RoundTimeoutSeconds,
         Strategy = string.IsNullOrEmpty(s.Strategy) ? "fedavg" : s.Strategy,
-        Imaging = s.DeepModel is { } deep ? DeepImaging(deep)
-            : s.Imaging is null ? null : FromFeatures(s.Imaging),
-        // Deep models normalise their patches themselves: no standardisation round.
-        Standardise = !s.NoStandardisation && s.DeepModel is null,
+        Imaging = s.Imaging is null ? null : FromFeatures(s.Imaging),
+        DeepModel = s.DeepModel is null ? null : FromProto(s.DeepModel),
+        // Patch models normalise their patches themselves: no standardisation round (an mlp has one, as logreg).
+        Standardise = !s.NoStandardisation && !DeepModelRules.IsPatchModel(s.Model),
         StrategyParameters = s.StrategyParameters.ToDictionary(),
         LeaveOneSiteOut = s.LeaveOneSiteOut,
+        Privacy = s.Privacy is not { } p ? null : new StudyPrivacy
+        {
+            MinCohort = p.MinCohort,
+            SecureAggregation = p.SecureAggregation,
+            DifferentialPrivacy = p.DifferentialPrivacy is not { } dp ? null : new DifferentialPrivacySettings
+            {
+                Epsilon = dp.Epsilon,
+                Delta = dp.Delta == 0 ? 1e-5 : dp.Delta,
+                ClipNorm = dp.ClipNorm == 0 ? 1 : dp.ClipNorm,
+                Noise = string.IsNullOrEmpty(dp.Noise) ? DifferentialPrivacySettings.Local : dp.Noise,
+                NoiseMultiplier = dp.NoiseMultiplier,
+            },
+        },
         Training = s.Training is null ? new TrainingSettings() : new TrainingSettings
         {
             LocalEpochs = s.Training.LocalEpochs == 0 ? 5 : s.Training.LocalEpochs,
@@ -51,11 +66,20 @@ public static class StudyMapping
                 L2 = d.Training.L2, BatchSize = d.Training.BatchSize, Seed = d.Training.Seed,
             },
         };
-        if (StudyRules.IsDeep(d.Model) && d.Imaging is { } deep) s.DeepModel = DeepModelOf(deep);
-        else if (d.Imaging is { } imaging) s.Imaging = ToFeatures(imaging);
+        if (d.DeepModel is { } deep) s.DeepModel = ToProto(deep);
+        if (d.Imaging is { } imaging) s.Imaging = ToFeatures(imaging);
         s.FeatureNames.AddRange(d.FeatureNames);
         s.SiteIds.AddRange(d.SiteIds);
         foreach (var (k, v) in d.StrategyParameters) s.StrategyParameters[k] = v;
+        if (d.Privacy is { } p)
+        {
+            s.Privacy = new Protocol.V1.StudyPrivacy { MinCohort = p.MinCohort, SecureAggregation = p.SecureAggregation };
+            if (p.DifferentialPrivacy is { } dp)
+                s.Privacy.DifferentialPrivacy = new DifferentialPrivacySpec
+                {
+                    Epsilon = dp.Epsilon, Delta = dp.Delta, ClipNorm = dp.ClipNorm, Noise = dp.Noise, NoiseMultiplier = dp.NoiseMultiplier,
+                };
+        }
         return s;
     }
 
@@ -68,14 +92,19 @@ public static class StudyMapping
         PetThresholdMethod = i.PetThresholdMethod, PetThresholdValue = i.PetThresholdValue,
     };
 
-    /// <summary>
-    /// A deep model's patch description travels to the sites in the task's imaging field (the site task message is
-    /// built from the study's <see cref="ImagingSource"/>): the DeepModel message as JSON, with the ROI beside it.
-    /// </summary>
-    public static ImagingSource DeepImaging(DeepModel deep) => new(JsonFormatter.Default.Format(deep), deep.Roi);
+    public static DeepModelSettings FromProto(DeepModel m) => new()
+    {
+        PatchSize = m.PatchSize, Width = m.Width, Roi = m.Roi, Hidden = m.Hidden.ToList(),
+        BaselineTimepoint = m.BaselineTimepoint, FollowupTimepoint = m.FollowupTimepoint,
+    };
 
-    /// <summary>The deep model description carried by <see cref="DeepImaging"/>; throws <see cref="InvalidProtocolBufferException"/> when it is not one.</summary>
-    public static DeepModel DeepModelOf(ImagingSource imaging) => JsonParser.Default.Parse<DeepModel>(imaging.SettingsYaml);
+    /// <summary>The message a study's tasks carry to the sites (SiteTask.deep_model) and its spec reads back.</summary>
+    public static DeepModel ToProto(DeepModelSettings d)
+    {
+        var m = new DeepModel { PatchSize = d.PatchSize, Width = d.Width, Roi = d.Roi, BaselineTimepoint = d.BaselineTimepoint, FollowupTimepoint = d.FollowupTimepoint };
+        m.Hidden.AddRange(d.Hidden);
+        return m;
+    }
 
     public static SiteInfo ToSiteInfo(SiteView v) => new()
     {
@@ -110,6 +139,7 @@ public static class StudyMapping
                 _ => Protocol.V1.StudyState.Failed,
             },
             CurrentRound = v.CurrentRound,
+            DpEpsilon = v.Rounds.Where(r => r.State == RoundState.Completed).Select(r => r.DpEpsilon).DefaultIfEmpty(0).Max(),
             FailureReason = v.FailureReason,
             FinalModelId = v.FinalModel?.Sha256 ?? "",
             Definition = v.Definition.DefinitionText,
@@ -139,7 +169,10 @@ public static class StudyMapping
                 StartedUnixMs = r.StartedAt.ToUnixTimeMilliseconds(),
                 ClosedUnixMs = r.ClosedAt?.ToUnixTimeMilliseconds() ?? 0,
                 ResultModelId = r.Result?.Sha256 ?? "",
+                DpEpsilon = r.DpEpsilon,
+                SecureAggregation = r.SecureAggregation,
             };
+            rs.SecaggDropped.AddRange(r.SecAggDropped);
             rs.StrategyLog.AddRange(r.StrategyLog);
             rs.SelectedSites.AddRange(r.SelectedSites);
             rs.Participants.AddRange(r.Participants);

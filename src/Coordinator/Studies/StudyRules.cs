@@ -5,7 +5,7 @@ using FedRad.Coordinator.Aggregation;
 using FedRad.Coordinator.Contracts.Model;
 using FedRad.Learning.Models;
 using FedRad.Protocol.V1;
-using Google.Protobuf;
+using FedRad.Shared.Protocol;
 
 namespace FedRad.Coordinator.Studies;
 
@@ -19,12 +19,13 @@ public static partial class StudyRules
     public static partial Regex IdPattern();
 
     /// <summary>
-    /// Deep models on PET/CT lesion patches that studies run (docs/deep-learning.md). The coordinator never builds
-    /// them (it does not load TorchSharp): their initial weights are uploaded (UploadModel) and named by the study.
+    /// Deep models that studies run (docs/deep-learning.md): an MLP on features and CNNs on lesion patches. The
+    /// coordinator never builds them (it does not load TorchSharp): their initial weights are uploaded (UploadModel)
+    /// and named by the study.
     /// </summary>
-    public static readonly string[] DeepModels = ["cnn-early", "cnn-intermediate"];
+    public static IReadOnlyList<string> DeepModels => DeepModelRules.Kinds;
 
-    public static bool IsDeep(string model) => DeepModels.Contains(model);
+    public static bool IsDeep(string model) => DeepModelRules.IsDeep(model);
 
     public static void Validate(StudyDefinition d)
     {
@@ -41,8 +42,12 @@ public static partial class StudyRules
         var deep = IsDeep(d.Model);
         if (!deep && !ModelCatalog.Names.Contains(d.Model)) Add("model", $"model '{d.Model}' is unknown (known: {string.Join(", ", ModelCatalog.Names.Concat(DeepModels))})");
         if (deep) DeepProblems(d, Add);
-        else if (d.InitialModelId.Length > 0) Add("initial_model_id", $"initial_model_id is for deep models only ({string.Join(", ", DeepModels)}); model '{d.Model}' starts from its own initial model");
-        if (d.FeatureNames.Count == 0 && !deep) Add("feature_names", "feature_names is empty");
+        else
+        {
+            if (d.InitialModelId.Length > 0) Add("initial_model_id", $"initial_model_id is for deep models only ({string.Join(", ", DeepModels)}); model '{d.Model}' starts from its own initial model");
+            if (d.DeepModel is not null) Add("deep_model", $"deep_model is for deep models only ({string.Join(", ", DeepModels)}), not '{d.Model}'");
+        }
+        if (d.FeatureNames.Count == 0 && !DeepModelRules.IsPatchModel(d.Model)) Add("feature_names", "feature_names is empty");
         var dup = d.FeatureNames.GroupBy(f => f).FirstOrDefault(g => g.Count() > 1);
         if (dup is not null) Add("feature_names", $"feature_names lists '{dup.Key}' twice");
         if (d.FeatureNames.Any(string.IsNullOrWhiteSpace)) Add("feature_names", "feature_names has an empty name");
@@ -63,6 +68,12 @@ public static partial class StudyRules
         catch (ArgumentException e) { Add(e.Message.Contains("parameter", StringComparison.Ordinal) ? "strategy_parameters" : "strategy", e.Message); }
         if (d.LeaveOneSiteOut && d.SiteIds.Count == 1)
             Add("validation.leave_one_site_out", "leave-one-site-out validation needs at least two sites; site_ids lists one");
+        // Each fold trains every other site again: differential privacy calibrated for the study's own rounds would not cover that.
+        if (d.LeaveOneSiteOut && d.Privacy?.DifferentialPrivacy is not null)
+            Add("validation.leave_one_site_out", "leave-one-site-out validation trains each site again in every fold that keeps it, beyond the rounds privacy.differential_privacy is calibrated for; "
+                + "leave it out of a differentially private study (or run it as an exact analysis: fedrad analysis run)");
+        if (d.LeaveOneSiteOut && d.Privacy?.SecureAggregation == true && d.SiteIds.Count is > 0 and < 3)
+            Add("validation.leave_one_site_out", $"leave-one-site-out validation with privacy.secure_aggregation needs at least 3 sites (a fold trains on the others under secure aggregation, which needs 2); site_ids lists {d.SiteIds.Count}");
         var t = d.Training;
         if (t.LocalEpochs is < 1 or > 1000) Add("training.local_epochs", $"training.local_epochs must be 1..1000, got {t.LocalEpochs}");
         if (!(t.LearningRate > 0 && t.LearningRate <= 10)) Add("training.learning_rate", $"training.learning_rate must be in (0, 10], got {t.LearningRate}");
@@ -74,6 +85,7 @@ public static partial class StudyRules
             if (imaging.PetThresholdMethod.Length > 0 && new FedRad.Imaging.Rois.ThresholdDelineation(imaging.PetThresholdMethod, imaging.PetThresholdValue).Problem() is { } threshold)
                 Add("imaging.pet_threshold_value", $"imaging.pet_threshold_value: {threshold}");
         }
+        if (d.Privacy is { } privacy) PrivacyProblems(d, privacy, Add);
         if (d.DefinitionText.Length > 0 && d.DefinitionSha256 != Sha256(d.DefinitionText))
             Add("definition", "the recorded SHA-256 does not match the definition's text");
         return problems;
@@ -102,21 +114,67 @@ public static partial class StudyRules
             add("feature_names", $"feature '{f}' is not a column of a delta radiomics study's table; name each feature with one of {string.Join(", ", DeltaPrefixes.Select(p => p + "*"))} (e.g. delta_diff_nm_lesion_stat_mean)");
     }
 
+    /// <summary>Strategies whose rule needs only the sum of the updates: the only ones secure aggregation and DP-FedAvg can run.</summary>
+    public static readonly string[] SumStrategies = ["fedavg", "fedprox"];
+
+    private static void PrivacyProblems(StudyDefinition d, Contracts.Model.StudyPrivacy p, Action<string, string> add)
+    {
+        if (p.MinCohort < 0) add("privacy.min_cohort", $"privacy.min_cohort must be at least 1, got {p.MinCohort}");
+        var dp = p.DifferentialPrivacy;
+        if ((p.SecureAggregation || dp is not null) && IsDeep(d.Model))
+            add(p.SecureAggregation ? "privacy.secure_aggregation" : "privacy.differential_privacy",
+                $"secure aggregation and differential privacy are not wired for deep models ('{d.Model}') yet; they run with {string.Join(", ", ModelCatalog.Names)}");
+        if (p.SecureAggregation)
+        {
+            if (!SumStrategies.Contains(d.Strategy, StringComparer.OrdinalIgnoreCase))
+                add("strategy", $"strategy '{d.Strategy}' cannot run with privacy.secure_aggregation: the coordinator sees only the sum of the updates, "
+                    + (d.Strategy.ToLowerInvariant() is "median" or "trimmed-mean" or "krum" ? "and this rule needs every site's own update" : "and this strategy is not wired to aggregate from the sum yet")
+                    + $"; use {string.Join(" or ", SumStrategies)}");
+            if (d.StrategyParameters.TryGetValue("norm_outlier_factor", out var factor) && factor != 0)
+                add("strategy_parameters.norm_outlier_factor", $"strategy_parameters.norm_outlier_factor = {factor} needs each site's update norm, which privacy.secure_aggregation hides; leave it out or set it to 0");
+            if (d.SiteIds.Count == 1) add("site_ids", "privacy.secure_aggregation needs at least 2 sites (3 or more to tolerate a site dropping out)");
+        }
+        if (dp is null) return;
+        if (!SumStrategies.Contains(d.Strategy, StringComparer.OrdinalIgnoreCase))
+            add("strategy", $"strategy '{d.Strategy}' cannot run with privacy.differential_privacy: DP-FedAvg averages the clipped, noised updates; use {string.Join(" or ", SumStrategies)}");
+        if (!(dp.Epsilon > 0) || !double.IsFinite(dp.Epsilon))
+            add("privacy.differential_privacy.epsilon", double.IsNaN(dp.Epsilon) ? "privacy.differential_privacy.epsilon is missing: the ε the study may spend" : $"privacy.differential_privacy.epsilon must be > 0, got {dp.Epsilon}");
+        if (!(dp.Delta > 0 && dp.Delta < 1)) add("privacy.differential_privacy.delta", $"privacy.differential_privacy.delta must be in (0, 1), got {dp.Delta}");
+        if (!(dp.ClipNorm > 0) || !double.IsFinite(dp.ClipNorm)) add("privacy.differential_privacy.clip_norm", $"privacy.differential_privacy.clip_norm must be > 0, got {dp.ClipNorm}");
+        if (dp.Noise == DifferentialPrivacySettings.Central && !p.SecureAggregation)
+            add("privacy.differential_privacy.noise", "noise: central needs privacy.secure_aggregation: true (without it the coordinator would see every site's update with only its share of the noise)");
+        else if (dp.Noise is not (DifferentialPrivacySettings.Local or DifferentialPrivacySettings.Central))
+            add("privacy.differential_privacy.noise", $"privacy.differential_privacy.noise must be local or central, got '{dp.Noise}'");
+        if (dp.NoiseMultiplier < 0 || !double.IsFinite(dp.NoiseMultiplier))
+            add("privacy.differential_privacy.noise_multiplier", $"noise_multiplier must be positive, got {dp.NoiseMultiplier}");
+    }
+
+    /// <summary>
+    /// The definition with its DP noise multiplier calibrated (when not given): the smallest σ for which the study's
+    /// training rounds stay within its (ε, δ). Unchanged without DP or when the DP settings are invalid (Validate says why).
+    /// </summary>
+    public static StudyDefinition WithCalibratedNoise(StudyDefinition d)
+    {
+        if (d.Privacy?.DifferentialPrivacy is not { NoiseMultiplier: 0 } dp || !(dp.Epsilon > 0) || !double.IsFinite(dp.Epsilon) || !(dp.Delta > 0 && dp.Delta < 1) || d.Rounds < 1)
+            return d;
+        double sigma;
+        try { sigma = FedRad.Privacy.DifferentialPrivacy.NoiseCalibration.NoiseMultiplier(dp.Epsilon, dp.Delta, d.Rounds); }
+        catch (ArgumentException e) { throw new ArgumentException($"privacy.differential_privacy.epsilon: {e.Message}"); }
+        return d with { Privacy = d.Privacy with { DifferentialPrivacy = dp with { NoiseMultiplier = sigma } } };
+    }
+
     private static void DeepProblems(StudyDefinition d, Action<string, string> add)
     {
         if (d.InitialModelId.Length == 0)
             add("initial_model_id", $"model '{d.Model}' needs initial_model_id: the coordinator does not initialise deep models; create the initial weights where TorchSharp runs and upload them with UploadModel (fedrad demo --model cnn does)");
         else if (d.InitialModelId.Length != 64 || !d.InitialModelId.All(char.IsAsciiHexDigitLower))
             add("initial_model_id", $"initial_model_id must be the model's SHA-256 (64 lower-case hex digits), got '{d.InitialModelId}'");
+        if (d.DeepModel is not { } deep) { add("deep_model", $"model '{d.Model}' needs deep_model ({(d.Model == DeepModelRules.Mlp ? "hidden" : "patch_size, width, roi")})"); return; }
+        foreach (var (field, message) in DeepModelRules.Problems(d.Model, StudyMapping.ToProto(deep))) add(field, message);
+        if (!DeepModelRules.IsPatchModel(d.Model)) return;   // mlp: features as for logreg (imaging or cohort.csv), standardisation by default
         if (d.FeatureNames.Count > 0) add("feature_names", $"model '{d.Model}' reads image patches, not features: leave feature_names empty");
         if (d.Standardise) add("no_standardisation", $"model '{d.Model}' normalises its patches itself: a standardisation round does not apply");
-        if (d.Imaging is not { } imaging) { add("deep_model", $"model '{d.Model}' needs deep_model (patch_size, width, roi)"); return; }
-        DeepModel m;
-        try { m = StudyMapping.DeepModelOf(imaging); }
-        catch (InvalidProtocolBufferException e) { add("deep_model", $"deep_model is not readable: {e.Message}"); return; }
-        if (m.PatchSize is < 8 or > 64 || m.PatchSize % 4 != 0) add("deep_model.patch_size", $"deep_model.patch_size must be a multiple of 4 in 8..64, got {m.PatchSize}");
-        if (m.Width is < 1 or > 64) add("deep_model.width", $"deep_model.width must be 1..64, got {m.Width}");
-        if (string.IsNullOrWhiteSpace(m.Roi)) add("deep_model.roi", "deep_model.roi is empty: name the ROI (RTSTRUCT structure) patches are centred on");
+        if (d.Imaging is not null) add("imaging", $"model '{d.Model}' reads image patches (deep_model), not radiomics features: leave imaging out");
     }
 
     /// <summary>SHA-256 of the text's UTF-8 bytes, lower-case hex: a study file's hash when the file is UTF-8.</summary>

@@ -3,6 +3,7 @@ using FedRad.Imaging.Alignment;
 using FedRad.Imaging.Pet;
 using FedRad.Imaging.Rois;
 using FedRad.Imaging.Series;
+using FedRad.Imaging.Spect;
 
 namespace FedRad.DeepLearning.Data;
 
@@ -71,6 +72,20 @@ public static class LesionPatches
         return Extract(pet.Suv, ctOnPet, roi.Mask, size);
     }
 
+    /// <summary>
+    /// The same from SPECT/CT: the SPECT (NM) converted to SUVbw with the site's camera calibration (refused, with the
+    /// reason, when it cannot reach SUV: counts are not comparable across cameras, so no shared model could learn from
+    /// them), the CT resampled onto the SPECT grid, the lesion from an RTSTRUCT or SEG on that grid.
+    /// </summary>
+    public static LesionPatch FromSpectDicom(string spectPath, string ctFolder, string roiPath, string roiName, int size, SpectCalibrationTable calibration)
+    {
+        var spect = SpectSeries.Load(spectPath, new SpectLoadOptions { Calibration = calibration, Require = SpectQuantity.Suv });
+        var ct = DicomSeriesReader.Load(ctFolder, "CT");
+        var ctOnSpect = PetCtAlignment.CtOnPetGrid(ct, spect.Series);
+        var roi = RoiLoader.Load(roiPath, spect.Grid, spect.FrameOfReferenceUid, new RoiSelection(RoiName: roiName));
+        return Extract(spect.Suv!, ctOnSpect, roi.Mask, size);
+    }
+
     /// <summary>Patches and their labels as a sample set for the CNNs ([2, S, S, S] per sample).</summary>
     public static SampleSet ToSampleSet(IReadOnlyList<LesionPatch> patches, IReadOnlyList<int> labels)
     {
@@ -79,5 +94,19 @@ public static class LesionPatches
         var s = patches[0].Size;
         if (patches.Any(p => p.Size != s)) throw new ArgumentException("patches differ in size");
         return new SampleSet(patches.SelectMany(p => p.Channels).ToArray(), [2, s, s, s], labels.ToArray());
+    }
+
+    /// <summary>
+    /// Two timepoints per patient as a sample set for the delta model ([4, S, S, S] per sample): the baseline patch's
+    /// two channels, then the follow-up's (the order DeltaResNet3d splits them in).
+    /// </summary>
+    public static SampleSet ToDeltaSampleSet(IReadOnlyList<LesionPatch> baseline, IReadOnlyList<LesionPatch> followUp, IReadOnlyList<int> labels)
+    {
+        if (baseline.Count != followUp.Count || baseline.Count != labels.Count)
+            throw new ArgumentException($"{baseline.Count} baseline patches, {followUp.Count} follow-up patches and {labels.Count} labels");
+        if (baseline.Count == 0) throw new ArgumentException("no patches");
+        var s = baseline[0].Size;
+        if (baseline.Concat(followUp).Any(p => p.Size != s)) throw new ArgumentException("patches differ in size");
+        return new SampleSet(baseline.Zip(followUp).SelectMany(p => p.First.Channels.Concat(p.Second.Channels)).ToArray(), [4, s, s, s], labels.ToArray());
     }
 }

@@ -1,3 +1,5 @@
+using FedRad.Shared.Protocol;
+
 namespace FedRad.DeepLearning.Models;
 
 /// <summary>
@@ -6,12 +8,12 @@ namespace FedRad.DeepLearning.Models;
 /// </summary>
 public sealed record DeepModelSpec
 {
-    public const string Mlp = "mlp";
-    public const string CnnEarly = "cnn-early";
-    public const string CnnIntermediate = "cnn-intermediate";
-    public const string CnnDelta = "cnn-delta";
+    public const string Mlp = DeepModelRules.Mlp;
+    public const string CnnEarly = DeepModelRules.CnnEarly;
+    public const string CnnIntermediate = DeepModelRules.CnnIntermediate;
+    public const string CnnDelta = DeepModelRules.CnnDelta;
 
-    public static IReadOnlyList<string> Kinds { get; } = [Mlp, CnnEarly, CnnIntermediate, CnnDelta];
+    public static IReadOnlyList<string> Kinds => DeepModelRules.Kinds;
 
     public required string Kind { get; init; }
     /// <summary>Patch edge in voxels (CNNs; a multiple of 4).</summary>

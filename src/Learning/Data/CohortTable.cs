@@ -17,13 +17,19 @@ public sealed class CohortTable
     /// <summary>Row-major features: X[row][feature].</summary>
     public double[][] X { get; }
     public int[] Labels { get; }
+    /// <summary>Per row: held out of training (optional column <see cref="HoldOut.Column"/> = test; all false without it).</summary>
+    public bool[] HeldOut { get; }
     public int Count => Labels.Length;
     public int Positives => Labels.Count(l => l == 1);
 
-    private CohortTable(string source, IReadOnlyList<string> featureNames, double[][] x, int[] labels)
+    private CohortTable(string source, IReadOnlyList<string> featureNames, double[][] x, int[] labels, bool[] heldOut)
     {
-        Source = source; FeatureNames = featureNames; X = x; Labels = labels;
+        Source = source; FeatureNames = featureNames; X = x; Labels = labels; HeldOut = heldOut;
     }
+
+    /// <summary>The given rows, in that order.</summary>
+    public CohortTable Rows(IReadOnlyList<int> rows) =>
+        new(Source, FeatureNames, rows.Select(i => X[i]).ToArray(), rows.Select(i => Labels[i]).ToArray(), rows.Select(i => HeldOut[i]).ToArray());
 
     /// <summary>Reads <paramref name="path"/> keeping only <paramref name="features"/> (in that order) and the label column.</summary>
     public static CohortTable Load(string path, IReadOnlyList<string> features, string labelColumn)
@@ -40,9 +46,11 @@ public sealed class CohortTable
         }
         var featureIdx = features.Select(ColumnOf).ToArray();
         var labelIdx = ColumnOf(labelColumn);
+        var splitIdx = Array.IndexOf(columns, HoldOut.Column);
 
         var rows = new List<double[]>();
         var labels = new List<int>();
+        var heldOut = new List<bool>();
         var line = 1;
         for (var text = reader.ReadLine(); text is not null; text = reader.ReadLine())
         {
@@ -59,9 +67,10 @@ public sealed class CohortTable
                 throw new CohortFormatException($"{path}: line {line}, column '{labelColumn}': label must be 0 or 1, got '{cells[labelIdx].Trim()}'");
             rows.Add(row);
             labels.Add((int)label);
+            heldOut.Add(splitIdx >= 0 && HoldOut.Parse(cells[splitIdx], path, line));
         }
         if (rows.Count == 0) throw new CohortFormatException($"{path}: no data rows");
-        return new CohortTable(path, features.ToList(), rows.ToArray(), labels.ToArray());
+        return new CohortTable(path, features.ToList(), rows.ToArray(), labels.ToArray(), heldOut.ToArray());
     }
 
     private static double ParseNumber(string cell, string path, int line, string column)

@@ -179,11 +179,13 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
         var featureIdx = features.Select(f => Column(wide, f, widePath)).ToArray();
         var outPatient = Column(outcomes, "patient_id", OutcomesPath);
         var outLabel = Column(outcomes, labelColumn, OutcomesPath);
+        // The optional train/test split travels into the cohort table, for the models that honour it.
+        var outSplit = Array.IndexOf(outcomes[0], HoldOut.Column);
         var labels = new Dictionary<string, string>();
-        foreach (var r in outcomes.Skip(1)) labels[r[outPatient]] = r[outLabel];
+        foreach (var r in outcomes.Skip(1)) labels[r[outPatient]] = outSplit < 0 ? r[outLabel] : r[outLabel] + "," + r[outSplit];
 
         var sb = new StringBuilder();
-        sb.Append("id,").Append(string.Join(',', features)).Append(',').AppendLine(labelColumn);
+        sb.Append("id,").Append(string.Join(',', features)).Append(',').Append(labelColumn).AppendLine(outSplit < 0 ? "" : "," + HoldOut.Column);
         int written = 0, noOutcome = 0, undefined = 0;
         foreach (var r in wide.Skip(1))
         {

@@ -1,10 +1,14 @@
 using System.Security.Cryptography.X509Certificates;
+using FedRad.DeepLearning.Models;
 using FedRad.Learning.Data;
 using FedRad.Privacy.Pki;
 using FedRad.Protocol.V1;
 using FedRad.Shared.Tensors;
 using FedRad.Privacy.Policy;
+using FedRad.Privacy.DifferentialPrivacy;
+using FedRad.Privacy.SecureAggregation;
 using FedRad.SiteAgent.Cohorts;
+using FedRad.SiteAgent.Privacy;
 using FedRad.SiteAgent.Policy;
 using FedRad.SiteAgent.Coordinator;
 using FedRad.SiteAgent.Tasks;
@@ -28,13 +32,21 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
     private readonly SiteAgentOptions _o = options.Value;
     // Tasks already answered: a task re-sent after a reconnection is not run twice.
     private readonly HashSet<string> _done = [];
+    // Secure aggregation: what this agent answered for a phase task, sent again as it was if the coordinator
+    // asks again (new keys or a second masking would break the session).
+    private readonly Dictionary<string, SecAggReply> _secAggReplies = [];
+    private readonly Dictionary<string, byte[]> _maskedInputs = [];
+    private readonly GaussianSampler _noise = new();
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(_o.SiteId)) throw new InvalidOperationException("SiteAgent:SiteId is not set");
         if (!Directory.Exists(_o.DataDirectory)) throw new InvalidOperationException($"data folder {_o.DataDirectory} not found (SiteAgent:DataDirectory)");
 
-        using var client = new CoordinatorClient(_o.CoordinatorUrl, _o.MaxBackoffSeconds, log, Tls());
+        var tls = Tls();
+        using var client = new CoordinatorClient(_o.CoordinatorUrl, _o.MaxBackoffSeconds, log, tls);
+        // With mutual TLS the site signs its secure-aggregation keys with its certificate and checks every other site's.
+        using var secure = new SecureAggregationSessions(_o.SiteId, tls is { } t ? SecAggAuthentication.ForSite(t.Item1, t.Item2) : null);
         var interval = await RegisterUntilAccepted(client, ct);
         using var heartbeatCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var heartbeats = HeartbeatLoop(client, interval, heartbeatCts.Token);
@@ -43,7 +55,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
         var minCohort = Math.Max(_o.MinCohortSize, gate.Policy?.MinCohort ?? 0);
         var runner = new LocalTaskRunner(minCohort);
         var imaging = new ImagingCohort(_o.DataDirectory, log, _o.SpectCalibrationPath);
-        var deep = new DeepTaskRunner(new PatchCohort(_o.DataDirectory, log), _o.DataDirectory, minCohort, log);
+        var deep = new DeepTaskRunner(new PatchCohort(_o.DataDirectory, log, _o.SpectCalibrationPath), _o.DataDirectory, minCohort, log);
         var statistics = new StatisticsTaskHandler(_o.SiteId, _o.CohortPath, minCohort);
         var backoff = new Backoff(_o.MaxBackoffSeconds);
 
@@ -58,6 +70,12 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
                 {
                     backoff.Reset();
                     if (_done.Contains(task.TaskId)) continue;
+                    if (task.Secagg is { Stage: not (SecAggStage.Unspecified or SecAggStage.Advertise) })
+                    {
+                        // A later phase of a session this site's policy admitted at ADVERTISE.
+                        await ContinueSecure(client, secure, gate, runner, imaging, deep, task, ct);
+                        continue;
+                    }
                     var decision = gate.Admit(task);
                     if (decision.Verdict == PolicyVerdict.AwaitingApproval)
                     {
@@ -69,6 +87,12 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
                     if (decision.Verdict == PolicyVerdict.Refused)
                     {
                         await Refuse(client, task, decision.Reason, ct);
+                        continue;
+                    }
+                    if (task.Secagg is { Stage: SecAggStage.Advertise })
+                    {
+                        // Only keys leave the site here: the task is spent when its masked input is accepted (ContinueSecure).
+                        await AdvertiseSecure(client, secure, gate, task, ct);
                         continue;
                     }
                     if (task.Kind == TaskKind.Statistics) await AnswerStatistics(client, statistics, task, ct);
@@ -109,25 +133,63 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
     private async Task Handle(CoordinatorClient client, LocalTaskRunner runner, ImagingCohort imaging, DeepTaskRunner deep, SiteTask task, CancellationToken ct)
     {
         if (_done.Contains(task.TaskId)) return;
-        if (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() > task.DeadlineUnixMs)
-        {
-            log.LogWarning("Task {Task} arrived after its deadline; skipped", task.TaskId);
-            return;
-        }
+        if (Late(task)) return;
         log.LogInformation("Task {Task}: {Kind} {Model}", task.TaskId, task.Kind, task.Model);
-        LocalResult result;
+        if (await Compute(client, runner, imaging, deep, task, ct) is not { } computed) return;
+        var (result, global) = computed;
+
+        var header = new UploadHeader
+        {
+            SiteId = _o.SiteId, TaskId = task.TaskId, StudyId = task.StudyId, Round = task.Round,
+            Kind = task.Kind, SampleCount = result.SampleCount,
+        };
+        var payload = result.Payload;
+        if (task.Kind == TaskKind.Train && task.Privacy is { DpMode.Length: > 0 } dp)
+        {
+            // Local DP without secure aggregation: the clipped, noised update on top of the global model, with weight 1 and no
+            // metrics (a loss or a sample count would be released without noise). Central noise needs secure aggregation.
+            try
+            {
+                var (delta, info) = PrivateUpdate.Privatize(result.Payload, global, dp, null, _noise);
+                payload = PrivateUpdate.Apply(global, delta);
+                header.SampleCount = 1;
+                log.LogInformation("Task {Task}: update norm {Norm:G4}{Clipped}, Gaussian noise SD {Sd:G4} added (local DP)", task.TaskId, info.NormBeforeClipping, info.Clipped ? " clipped" : "", info.NoiseStandardDeviation);
+            }
+            catch (ArgumentException e)
+            {
+                log.LogError("Task {Task} refused: {Reason}", task.TaskId, e.Message);
+                _done.Add(task.TaskId);
+                status.TaskDone(refused: true);
+                return;
+            }
+        }
+        else foreach (var (name, value) in result.Metrics) header.Metrics[name] = value;
+        await UploadOnce(client, task, header, TensorCodec.Serialize(payload), ct);
+    }
+
+    private bool Late(SiteTask task)
+    {
+        if (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() <= task.DeadlineUnixMs) return false;
+        log.LogWarning("Task {Task} arrived after its deadline; skipped", task.TaskId);
+        return true;
+    }
+
+    /// <summary>The task's local result and the global model it started from; null when the site declines (logged, marked done).</summary>
+    private async Task<(LocalResult Result, ModelWeights Global)?> Compute(CoordinatorClient client, LocalTaskRunner runner, ImagingCohort imaging, DeepTaskRunner deep, SiteTask task, CancellationToken ct)
+    {
         try
         {
             var global = TensorCodec.Deserialize(await client.Download(_o.SiteId, task.GlobalModel, ct));
+            // Feature models (logreg, mlp) read cohort.csv, or the features extracted from the site's images.
+            async Task<string> FeatureTable() => task.Imaging is null
+                ? _o.CohortPath
+                : await imaging.Build(task.Imaging, task.FeatureNames, task.LabelColumn, ct);
             if (DeepTaskRunner.Handles(task.Model))
-                result = await Task.Run(() => deep.Run(task, global), ct);
-            else
             {
-                var cohortPath = task.Imaging is null
-                    ? _o.CohortPath
-                    : await imaging.Build(task.Imaging, task.FeatureNames, task.LabelColumn, ct);
-                result = runner.Run(task, global, cohortPath);
+                var table = task.Model == DeepModelSpec.Mlp ? await FeatureTable() : null;
+                return (await Task.Run(() => deep.Run(task, global, table), ct), global);
             }
+            return (runner.Run(task, global, await FeatureTable()), global);
         }
         catch (Exception e) when (e is TaskRefusedException or CohortFormatException or TensorFormatException or InvalidDataException)
         {
@@ -135,16 +197,115 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
             log.LogError("Task {Task} refused: {Reason}", task.TaskId, e.Message);
             _done.Add(task.TaskId);
             status.TaskDone(refused: true);
+            return null;
+        }
+    }
+
+    /// <summary>Secure aggregation, ADVERTISE (admitted by the policy): new session keys, sent to the coordinator.</summary>
+    private async Task AdvertiseSecure(CoordinatorClient client, SecureAggregationSessions secure, TaskGate gate, SiteTask task, CancellationToken ct)
+    {
+        if (Late(task)) return;
+        try
+        {
+            if (!_secAggReplies.TryGetValue(task.TaskId, out var reply)) _secAggReplies[task.TaskId] = reply = secure.Advertise(task);
+            await SubmitSecAgg(client, task, reply, ct);
+        }
+        catch (SecAggException e)
+        {
+            log.LogError("Task {Task}: secure aggregation refused: {Reason}", task.TaskId, e.Message);
+            gate.Failed(task, e.Message);
+            _done.Add(task.TaskId);
+        }
+    }
+
+    /// <summary>
+    /// Secure aggregation, later phases: SHARE and UNMASK answer with small messages; MASK computes the local result,
+    /// turns it into this site's contribution (AggregationVector; under DP the clipped, noised update), masks it and
+    /// uploads it. A phase of a session this agent does not hold (it restarted) is not answered: the site has dropped out.
+    /// </summary>
+    private async Task ContinueSecure(CoordinatorClient client, SecureAggregationSessions secure, TaskGate gate, LocalTaskRunner runner, ImagingCohort imaging, DeepTaskRunner deep, SiteTask task, CancellationToken ct)
+    {
+        if (Late(task)) return;
+        if (!_secAggReplies.ContainsKey(task.TaskId) && !_maskedInputs.ContainsKey(task.TaskId) && !secure.Holds(task))
+        {
+            log.LogWarning("Task {Task}: this agent holds no secure-aggregation session for round {Round} of study {Study} (restarted?); it has dropped out of it", task.TaskId, task.Round, task.StudyId);
+            _done.Add(task.TaskId);
             return;
         }
-
-        var header = new UploadHeader
+        try
         {
-            SiteId = _o.SiteId, TaskId = task.TaskId, StudyId = task.StudyId, Round = task.Round,
-            Kind = task.Kind, SampleCount = result.SampleCount,
-        };
-        foreach (var (name, value) in result.Metrics) header.Metrics[name] = value;
-        await UploadOnce(client, task, header, TensorCodec.Serialize(result.Payload), ct);
+            switch (task.Secagg.Stage)
+            {
+                case SecAggStage.Share:
+                    if (!_secAggReplies.TryGetValue(task.TaskId, out var shares)) _secAggReplies[task.TaskId] = shares = secure.Share(task);
+                    await SubmitSecAgg(client, task, shares, ct);
+                    break;
+                case SecAggStage.Unmask:
+                    if (!_secAggReplies.TryGetValue(task.TaskId, out var unmask)) _secAggReplies[task.TaskId] = unmask = secure.Unmask(task);
+                    await SubmitSecAgg(client, task, unmask, ct);
+                    break;
+                case SecAggStage.Mask:
+                    if (!_maskedInputs.TryGetValue(task.TaskId, out var masked))
+                    {
+                        log.LogInformation("Task {Task}: {Kind} {Model} under secure aggregation", task.TaskId, task.Kind, task.Model);
+                        if (await Compute(client, runner, imaging, deep, task, ct) is not { } computed)
+                        {
+                            gate.Failed(task, "the local computation was declined (see the agent's log)");
+                            return;
+                        }
+                        var (result, global) = computed;
+                        _maskedInputs[task.TaskId] = masked = AggregationVector.SerializeMasked(secure.Mask(task, Contribution(task, result, global, secure.Threshold(task))));
+                    }
+                    var header = new UploadHeader
+                    {
+                        SiteId = _o.SiteId, TaskId = task.TaskId, StudyId = task.StudyId, Round = task.Round, Kind = task.Kind,
+                        SecaggStage = SecAggStage.Mask,
+                    };
+                    await UploadOnce(client, task, header, masked, ct);
+                    // The masked input left the site: the round counts against the policy, and a DP round against the budget.
+                    if (_done.Contains(task.TaskId)) gate.Completed(task);
+                    break;
+                default:
+                    log.LogError("Task {Task}: unknown secure-aggregation stage {Stage}; ignored", task.TaskId, task.Secagg.Stage);
+                    _done.Add(task.TaskId);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is SecAggException or ArgumentException)
+        {
+            log.LogError("Task {Task}: secure aggregation refused ({Stage}): {Reason}", task.TaskId, task.Secagg.Stage, e.Message);
+            gate.Failed(task, e.Message);
+            _done.Add(task.TaskId);
+        }
+    }
+
+    /// <summary>What this site adds to the secure sum (layout: AggregationVector).</summary>
+    private double[] Contribution(SiteTask task, LocalResult result, ModelWeights global, int threshold)
+    {
+        if (task.Kind == TaskKind.Standardise) return AggregationVector.Compose(result.Payload, 1, 0, result.SampleCount);
+        if (task.Privacy is { DpMode.Length: > 0 } dp)
+        {
+            var (delta, info) = PrivateUpdate.Privatize(result.Payload, global, dp, dp.DpMode == "central" ? threshold : null, _noise);
+            log.LogInformation("Task {Task}: update norm {Norm:G4}{Clipped}, Gaussian noise SD {Sd:G4} added ({Mode} DP)", task.TaskId, info.NormBeforeClipping, info.Clipped ? " clipped" : "", info.NoiseStandardDeviation, dp.DpMode);
+            return AggregationVector.Compose(delta, 1, 0, 1);
+        }
+        var n = result.SampleCount;
+        return AggregationVector.Compose(result.Payload, n, n * result.Metrics["loss"], n);
+    }
+
+    private async Task SubmitSecAgg(CoordinatorClient client, SiteTask task, SecAggReply reply, CancellationToken ct)
+    {
+        try
+        {
+            var ack = await client.Site.SubmitSecAggAsync(reply, cancellationToken: ct);
+            log.LogInformation("Task {Task}: {Stage} sent ({Message})", task.TaskId, reply.Stage, ack.Message);
+            _done.Add(task.TaskId);
+        }
+        catch (RpcException e) when (!Backoff.IsTransient(e))
+        {
+            log.LogError("Task {Task}: {Stage} refused by the coordinator ({Status}: {Detail})", task.TaskId, reply.Stage, e.StatusCode, e.Status.Detail);
+            _done.Add(task.TaskId);
+        }
     }
 
     /// <summary>Uploads a task's result; a permanent refusal is logged and the task is not tried again.</summary>

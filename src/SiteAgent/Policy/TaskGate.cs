@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FedRad.Privacy.DifferentialPrivacy;
 using FedRad.Privacy.Policy;
 using FedRad.Protocol.V1;
 using FedRad.SiteAgent.Hosting;
@@ -39,14 +40,19 @@ public sealed class TaskGate
 
     public void Failed(SiteTask task, string reason) => _guard?.Failed(Describe(task), reason);
 
-    /// <summary>How the policy sees a task: its kind and model (for statistics, the request's kind).</summary>
+    /// <summary>
+    /// How the policy sees a task: its kind and model (for statistics, the request's kind), and for a training task
+    /// under differential privacy the Gaussian mechanism it spends (sampling rate 1: the site cannot verify that the
+    /// coordinator samples sites secretly, so it claims no amplification).
+    /// </summary>
     public static TaskDescription Describe(SiteTask t) => new(t.TaskId, t.StudyId, t.Round, t.Kind switch
     {
         TaskKind.Train => "train",
         TaskKind.Evaluate => "evaluate",
         TaskKind.Standardise => "standardise",
         _ => "statistics",
-    }, t.Kind == TaskKind.Statistics ? StatisticsKind(t.StatisticsRequest) : t.Model);
+    }, t.Kind == TaskKind.Statistics ? StatisticsKind(t.StatisticsRequest) : t.Model,
+        t.Kind == TaskKind.Train && t.Privacy is { DpMode.Length: > 0, NoiseMultiplier: > 0 } dp ? new DpStep(dp.NoiseMultiplier) : null);
 
     private static string StatisticsKind(string json)
     {

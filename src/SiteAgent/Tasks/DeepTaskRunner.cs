@@ -1,44 +1,86 @@
+using FedRad.DeepLearning.Data;
 using FedRad.DeepLearning.Interpretability;
 using FedRad.DeepLearning.Models;
 using FedRad.DeepLearning.Training;
 using FedRad.DeepLearning.Weights;
+using FedRad.Learning.Data;
+using FedRad.Learning.Models;
 using FedRad.Protocol.V1;
+using FedRad.Shared.Protocol;
 using FedRad.Shared.Tensors;
 using FedRad.SiteAgent.Cohorts;
-using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
 namespace FedRad.SiteAgent.Tasks;
 
 /// <summary>
-/// Runs tasks whose model is a deep model on PET/CT lesion patches (TorchSharp): trains from the global model, or
-/// evaluates it into the same score histograms as every other model. Only weights, counts and aggregate metrics
-/// leave; the Grad-CAM maps of an evaluation are written under the site's data folder and nowhere else.
+/// Runs tasks whose model is a deep model (TorchSharp): the MLP on the site's feature table (cohort.csv or the imaging
+/// features, as logistic regression, standardised with the study's pooled mean and SD), or a CNN on lesion patches.
+/// Trains from the global model, or evaluates it into the same score histograms as every other model. Only weights,
+/// counts and aggregate metrics leave; the Grad-CAM maps of an evaluation are written under the site's data folder and
+/// nowhere else.
 /// </summary>
 public sealed class DeepTaskRunner(PatchCohort cohort, string dataDirectory, int minCohortSize, ILogger log)
 {
-    /// <summary>The deep kinds this agent runs: the patch models of <see cref="DeepModelSpec"/>.</summary>
-    public static readonly string[] Kinds = [DeepModelSpec.CnnEarly, DeepModelSpec.CnnIntermediate];
+    /// <summary>The deep kinds this agent runs (<see cref="DeepModelSpec"/>).</summary>
+    public static IReadOnlyList<string> Kinds => DeepModelSpec.Kinds;
 
     public static bool Handles(string model) => Kinds.Contains(model);
 
     /// <summary>Where the Grad-CAM maps of a study's evaluation go (one NIfTI per patient).</summary>
     public static string GradCamFolder(string dataDirectory, string studyId) => Path.Combine(dataDirectory, ".fedrad", "gradcam", studyId);
 
-    public LocalResult Run(SiteTask task, ModelWeights global)
+    /// <summary>Runs <paramref name="task"/>; <paramref name="featureTablePath"/> is the feature table an mlp task reads (null for patch models).</summary>
+    public LocalResult Run(SiteTask task, ModelWeights global, string? featureTablePath = null)
     {
-        // The study's deep model description travels in the task's imaging field (the coordinator's StudyMapping.DeepImaging).
-        if (task.Imaging is null) throw new TaskRefusedException($"task for deep model '{task.Model}' has no patch description");
-        DeepModel description;
-        try { description = JsonParser.Default.Parse<DeepModel>(task.Imaging.SettingsYaml); }
-        catch (InvalidProtocolBufferException e) { throw new TaskRefusedException($"task for deep model '{task.Model}': unreadable patch description ({e.Message})"); }
+        if (task.DeepModel is not { } description) throw new TaskRefusedException($"task {task.TaskId} for deep model '{task.Model}' has no deep_model");
+        var problems = DeepModelRules.Problems(task.Model, description);
+        if (problems.Count > 0) throw new TaskRefusedException($"task {task.TaskId}: {string.Join("; ", problems.Select(p => p.Message))}");
+        return task.Model == DeepModelSpec.Mlp
+            ? RunMlp(task, description, global, featureTablePath ?? throw new ArgumentNullException(nameof(featureTablePath), "an mlp task reads a feature table"))
+            : RunPatches(task, description, global);
+    }
+
+    private LocalResult RunPatches(SiteTask task, DeepModel description, ModelWeights global)
+    {
         var spec = new DeepModelSpec { Kind = task.Model, PatchSize = description.PatchSize, Width = description.Width };
-        if (spec.Problem() is { } problem) throw new TaskRefusedException($"deep model of the task: {problem}");
-
-        var patches = cohort.Get(task.StudyId, description.Roi, spec.PatchSize, task.LabelColumn);
+        var all = cohort.Get(task.StudyId, task.Model, description, task.LabelColumn);
+        // Held-out patients (outcomes.csv split = test) are never trained on; evaluations use them when there are any.
+        var patches = task.Kind == TaskKind.Evaluate ? all.Evaluation() : all.Training();
         if (patches.Samples.Count < minCohortSize)
-            throw new TaskRefusedException($"the local cohort has {patches.Samples.Count} patients with a patch, below this site's minimum of {minCohortSize} for any shared result");
+            throw new TaskRefusedException($"the local cohort has {patches.Samples.Count} patients with a patch for {(task.Kind == TaskKind.Evaluate ? "evaluation" : "training")}, below this site's minimum of {minCohortSize} for any shared result");
+        using var model = Load(spec, task, global);
+        return task.Kind switch
+        {
+            TaskKind.Train => Train(model.Model, patches.Samples, task),
+            TaskKind.Evaluate => Evaluate(model.Model, patches, task.StudyId),
+            _ => throw new TaskRefusedException($"task kind {task.Kind} does not apply to deep model '{task.Model}'"),
+        };
+    }
 
+    private LocalResult RunMlp(SiteTask task, DeepModel description, ModelWeights global, string featureTablePath)
+    {
+        var all = CohortTable.Load(featureTablePath, task.FeatureNames, task.LabelColumn);
+        // Held-out rows (split = test) are neither standardised over nor trained on; evaluations use them when there are any.
+        var table = all.Rows(task.Kind == TaskKind.Evaluate ? HoldOut.EvaluationRows(all.HeldOut) : HoldOut.TrainingRows(all.HeldOut));
+        if (table.Count < minCohortSize)
+            throw new TaskRefusedException($"the local cohort has {table.Count} patients for {(task.Kind == TaskKind.Evaluate ? "evaluation" : "training")}, below this site's minimum of {minCohortSize} for any shared result");
+        // The standardisation round needs no network: per-feature sums, as for logistic regression.
+        if (task.Kind == TaskKind.Standardise) return new LocalResult(Standardisation.SiteSums(table.X), table.Count, new Dictionary<string, double>());
+        var (weights, mean, scale) = StandardisedFeatures.Split(global);
+        var samples = new SampleSet(StandardisedFeatures.Inputs(table.X, mean, scale), [table.FeatureNames.Count], table.Labels);
+        var spec = new DeepModelSpec { Kind = DeepModelSpec.Mlp, FeatureCount = task.FeatureNames.Count, Hidden = description.Hidden.ToList() };
+        using var model = Load(spec, task, weights);
+        if (task.Kind == TaskKind.Evaluate) return Evaluate(model.Model, samples);
+        if (task.Kind != TaskKind.Train) throw new TaskRefusedException($"task kind {task.Kind} does not apply to deep model '{task.Model}'");
+        var trained = Train(model.Model, samples, task);
+        // The standardisation tensors go back exactly as they came (the coordinator checks).
+        return trained with { Payload = StandardisedFeatures.Rejoin(trained.Payload, global) };
+    }
+
+    /// <summary>The model of <paramref name="spec"/> holding the global weights; refuses weights of another architecture (naming the tensor).</summary>
+    private static LoadedModel Load(DeepModelSpec spec, SiteTask task, ModelWeights weights)
+    {
         IDeepModel model;
         try { model = DeepModels.Create(spec, task.Training.Seed); }
         catch (TypeInitializationException e)
@@ -46,27 +88,23 @@ public sealed class DeepTaskRunner(PatchCohort cohort, string dataDirectory, int
             // Declined rather than retried: this host cannot run TorchSharp until the agent is started differently.
             throw new TaskRefusedException($"TorchSharp does not load on this host ({(e.InnerException ?? e).Message.Split('\n')[0].Trim()}); where the system libstdc++ lacks GLIBCXX_3.4.32 (Debian 12) run the agent through scripts/torchsharp-runtime.sh");
         }
-        // Refuses weights of another architecture (TensorFormatException names the tensor).
-        WeightConversion.Load(model.Module, global);
-        try
-        {
-            return task.Kind switch
-            {
-                TaskKind.Train => Train(model, patches, task),
-                TaskKind.Evaluate => Evaluate(model, patches, task.StudyId),
-                _ => throw new TaskRefusedException($"task kind {task.Kind} does not apply to deep model '{task.Model}'"),
-            };
-        }
-        finally { model.Module.Dispose(); }
+        try { WeightConversion.Load(model.Module, weights); }
+        catch { model.Module.Dispose(); throw; }
+        return new LoadedModel(model);
     }
 
-    private LocalResult Train(IDeepModel model, PatchSet patches, SiteTask task)
+    private sealed record LoadedModel(IDeepModel Model) : IDisposable
+    {
+        public void Dispose() => Model.Module.Dispose();
+    }
+
+    private LocalResult Train(IDeepModel model, SampleSet samples, SiteTask task)
     {
         var t = task.Training;
         var options = new LocalTrainingOptions
         {
             Epochs = t.LocalEpochs,
-            BatchSize = t.BatchSize > 0 ? t.BatchSize : patches.Samples.Count,
+            BatchSize = t.BatchSize > 0 ? t.BatchSize : samples.Count,
             LearningRate = t.LearningRate,
             WeightDecay = t.L2,
             ProximalMu = task.StrategyParameters.GetValueOrDefault("proximal_mu", 0),
@@ -74,16 +112,21 @@ public sealed class DeepTaskRunner(PatchCohort cohort, string dataDirectory, int
             Seed = unchecked((int)t.Seed),
         };
         if (options.Problem() is { } problem) throw new TaskRefusedException($"training settings: {problem}");
-        var result = LocalTrainer.Train(model, patches.Samples, options);
-        log.LogInformation("Deep training: {Model}, {Count} patches, {Epochs} epochs, loss {Loss:F4}", model.Spec.Kind, result.SampleCount, options.Epochs, result.Loss);
+        var result = LocalTrainer.Train(model, samples, options);
+        log.LogInformation("Deep training: {Model}, {Count} samples, {Epochs} epochs, loss {Loss:F4}", model.Spec.Kind, result.SampleCount, options.Epochs, result.Loss);
         return new LocalResult(result.Weights, result.SampleCount, new Dictionary<string, double> { ["loss"] = result.Loss });
     }
 
     private LocalResult Evaluate(IDeepModel model, PatchSet patches, string studyId)
     {
-        var evaluation = DeepEvaluation.Evaluate(model, patches.Samples);
         if (model is IExplainableModel explainable) WriteGradCams(explainable, patches, studyId);
-        return LocalTaskRunner.EvaluationResult(evaluation.Probabilities, patches.Samples.Labels, evaluation.LogLoss);
+        return Evaluate(model, patches.Samples);
+    }
+
+    private static LocalResult Evaluate(IDeepModel model, SampleSet samples)
+    {
+        var evaluation = DeepEvaluation.Evaluate(model, samples);
+        return LocalTaskRunner.EvaluationResult(evaluation.Probabilities, samples.Labels, evaluation.LogLoss);
     }
 
     /// <summary>One heatmap per patient, on the patch's grid in patient coordinates: a per-patient image, so it stays here.</summary>

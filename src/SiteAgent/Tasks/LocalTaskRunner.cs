@@ -23,8 +23,12 @@ public sealed class LocalTaskRunner(int minCohortSize)
         if (task.Model != ModelCatalog.LogisticRegression)
             throw new TaskRefusedException($"model '{task.Model}' is not supported by this agent");
         var cohort = CohortTable.Load(cohortPath, task.FeatureNames, task.LabelColumn);
-        if (cohort.Count < minCohortSize)
-            throw new TaskRefusedException($"the local cohort has {cohort.Count} patients, below this site's minimum of {minCohortSize} for any shared result");
+        // The study may ask for a larger minimum than the site's own (privacy.min_cohort); the larger applies.
+        var minimum = Math.Max(minCohortSize, task.Privacy?.MinCohort ?? 0);
+        if (cohort.Count < minimum)
+            throw new TaskRefusedException(minimum > minCohortSize
+                ? $"the local cohort has {cohort.Count} patients, below the study's minimum (privacy.min_cohort) of {minimum} for any shared result"
+                : $"the local cohort has {cohort.Count} patients, below this site's minimum of {minimum} for any shared result");
         if (TensorCodec.Validate(global, ModelCatalog.Initial(task.Model, task.FeatureNames.Count).Spec) is { } problem)
             throw new TaskRefusedException($"global model does not fit the task: {problem}");
 

@@ -81,9 +81,9 @@ public sealed class ModelUploadTests
         Assert.Equal(TaskKind.Train, task.Kind);
         Assert.Equal("cnn-early", task.Model);
         Assert.Equal(uploaded.ModelId, task.GlobalModel.ModelId);
-        Assert.Equal("Lesion", task.Imaging.Roi);
-        var description = JsonParser.Default.Parse<DeepModel>(task.Imaging.SettingsYaml);
-        Assert.Equal((16, 8, "Lesion"), (description.PatchSize, description.Width, description.Roi));
+        // The patch description travels in its own field; a patch model has no radiomics imaging.
+        Assert.Null(task.Imaging);
+        Assert.Equal((16, 8, "Lesion"), (task.DeepModel.PatchSize, task.DeepModel.Width, task.DeepModel.Roi));
         // What the site downloads is the uploaded model, value for value.
         var global = await c.DownloadModel("site-a", task.GlobalModel.ModelId);
         Assert.Equal([0.25, -0.25, 1, 2, 3, 4], global["encoder.stem.weight"].Values);
@@ -136,7 +136,8 @@ public sealed class ModelUploadTests
         var text = StudyMapping.SpecText(StudyMapping.ToSpec(definition));
         var read = StudyFile.Parse(text, "spec.json", new Dictionary<string, string>());
         Assert.Equal(definition.InitialModelId, read.InitialModelId);
-        Assert.Equal(definition.Imaging, read.Imaging);
+        Assert.Equal(StudyMapping.ToProto(definition.DeepModel!), StudyMapping.ToProto(read.DeepModel!));
+        Assert.Null(read.Imaging);
         Assert.False(read.Standardise);
 
         var yaml = """
@@ -150,7 +151,55 @@ public sealed class ModelUploadTests
         Assert.Equal("initial_model_id", problem.Field);
         Assert.Contains("model 'cnn-early' needs initial_model_id", problem.Message);
         var ok = StudyFile.Parse(yaml + $"\ninitial_model_id: {new string('c', 64)}\n", "study.yaml", new Dictionary<string, string>());
-        Assert.Equal(16, StudyMapping.DeepModelOf(ok.Imaging!).PatchSize);
+        Assert.Equal(16, ok.DeepModel!.PatchSize);
+    }
+
+    [Fact]
+    public void Mlp_and_cnn_delta_study_files_map_onto_deep_model_and_each_misfit_field_is_named()
+    {
+        var model = new string('c', 64);
+        var mlp = StudyFile.Parse($$"""
+            study_id: mlp-1
+            model: mlp
+            feature_names: [a, b, c]
+            initial_model_id: {{model}}
+            deep_model: {hidden: [8, 4]}
+            """, "mlp.yaml", new Dictionary<string, string>());
+        Assert.Equal([8, 4], mlp.DeepModel!.Hidden);
+        // An mlp reads features like logreg: the standardisation round stays on.
+        Assert.True(mlp.Standardise);
+        Assert.Equal([32, 16], StudyFile.Parse($"study_id: mlp-2\nmodel: mlp\nfeature_names: [a]\ninitial_model_id: {model}\ndeep_model: {{}}\n", "mlp.yaml", new Dictionary<string, string>()).DeepModel!.Hidden);
+
+        var delta = StudyFile.Parse($$"""
+            study_id: delta-1
+            model: cnn-delta
+            initial_model_id: {{model}}
+            deep_model: {patch_size: 8, width: 2, roi: Lesion, baseline_timepoint: t0, followup_timepoint: t1}
+            """, "delta.yaml", new Dictionary<string, string>());
+        Assert.Equal(("t0", "t1"), (delta.DeepModel!.BaselineTimepoint, delta.DeepModel.FollowupTimepoint));
+        Assert.False(delta.Standardise);
+        // The spec round trip (the definition text of a spec-created study) keeps every field.
+        var again = StudyMapping.FromSpec(StudyMapping.ToSpec(delta));
+        Assert.Equal(StudyMapping.ToProto(delta.DeepModel), StudyMapping.ToProto(again.DeepModel!));
+
+        var e = Assert.Throws<StudyFileException>(() => StudyFile.Parse($$"""
+            study_id: delta-2
+            model: cnn-delta
+            initial_model_id: {{model}}
+            deep_model: {patch_size: 8, width: 2, roi: Lesion, baseline_timepoint: t0, hidden: [4]}
+            """, "delta.yaml", new Dictionary<string, string>()));
+        Assert.Equal(["deep_model.followup_timepoint", "deep_model.hidden"], e.Problems.Select(p => p.Field).Order());
+        Assert.Contains(e.Problems, p => p.Line == 4 && p.Message.Contains("deep_model.followup_timepoint is empty"));
+
+        var bad = Assert.Throws<StudyFileException>(() => StudyFile.Parse($$"""
+            study_id: mlp-3
+            model: mlp
+            feature_names: [a]
+            initial_model_id: {{model}}
+            deep_model: {hidden: [0], patch_size: 16}
+            """, "mlp.yaml", new Dictionary<string, string>()));
+        Assert.Equal(["deep_model.hidden", "deep_model.patch_size"], bad.Problems.Select(p => p.Field).Order());
+        Assert.Contains(bad.Problems, p => p.Message == "deep_model.hidden widths must be 1..1024, got 0");
     }
 
     [Fact]

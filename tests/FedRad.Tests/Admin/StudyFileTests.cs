@@ -61,9 +61,72 @@ public sealed class StudyFileTests
         Assert.True(d.Standardise);
         Assert.Equal("GTV", d.Imaging!.Roi);
         Assert.Equal(File.ReadAllText(Path.Combine(RepoRoot(), "configs", "pet-suv-fbs0.25-3d.yaml")), d.Imaging.SettingsYaml);
+        // The privacy section is executed: it travels to the rounds and the sites.
+        Assert.Equal(10, d.Privacy!.MinCohort);
+        Assert.True(d.Privacy.SecureAggregation);
+        Assert.Equal(new FedRad.Coordinator.Contracts.Model.DifferentialPrivacySettings { Epsilon = 3, Delta = 1e-5, ClipNorm = 1.5, Noise = "central" }, d.Privacy.DifferentialPrivacy);
+        var spec = StudyMapping.ToSpec(d);
+        Assert.Equal(10, spec.Privacy.MinCohort);
+        Assert.Equal("central", spec.Privacy.DifferentialPrivacy.Noise);
+        Assert.Equal(d.Privacy, StudyMapping.FromSpec(spec).Privacy);
         // Recorded verbatim; the hash is the file's: SHA-256 of its bytes.
         Assert.Equal(Full, d.DefinitionText);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Full))), d.DefinitionSha256);
+    }
+
+    [Fact]
+    public void Privacy_settings_the_engine_cannot_run_are_refused_naming_the_field()
+    {
+        const string robust = """
+            study_id: s
+            feature_names: [a, b]
+            strategy: median
+            strategy_parameters: {norm_outlier_factor: 5}
+            privacy:
+              secure_aggregation: true
+            """;
+        var e = Assert.Throws<StudyFileException>(() => StudyFile.Parse(robust, "s.yaml", new Dictionary<string, string>()));
+        var strategy = Assert.Single(e.Problems, p => p.Field == "strategy");
+        Assert.Equal(3, strategy.Line);
+        Assert.Contains("strategy 'median' cannot run with privacy.secure_aggregation", strategy.Message);
+        Assert.Contains("needs every site's own update", strategy.Message);
+        var norm = Assert.Single(e.Problems, p => p.Field == "strategy_parameters.norm_outlier_factor");
+        Assert.Contains("hides", norm.Message);
+
+        const string central = """
+            study_id: s
+            feature_names: [a, b]
+            privacy:
+              differential_privacy: {epsilon: 2, noise: central}
+            """;
+        var c = Assert.Throws<StudyFileException>(() => StudyFile.Parse(central, "c.yaml", new Dictionary<string, string>()));
+        var noise = Assert.Single(c.Problems);
+        Assert.Equal("privacy.differential_privacy.noise", noise.Field);
+        Assert.Contains("needs privacy.secure_aggregation: true", noise.Message);
+
+        foreach (var name in new[] { "trimmed-mean", "krum", "fedadam" })
+            Assert.Contains(StudyRules.Problems(StudyFile.Parse("study_id: s\nfeature_names: [a, b]\n", "ok.yaml", new Dictionary<string, string>())
+                with { Strategy = name, Privacy = new FedRad.Coordinator.Contracts.Model.StudyPrivacy { SecureAggregation = true } }), p => p.Field == "strategy");
+    }
+
+    [Fact]
+    public void The_study_epsilon_becomes_the_smallest_noise_multiplier_that_keeps_its_rounds_within_it()
+    {
+        var d = StudyFile.Parse("study_id: s\nfeature_names: [a, b]\nrounds: 10\nprivacy:\n  differential_privacy: {epsilon: 2, delta: 1.0e-5, clip_norm: 0.5}\n", "dp.yaml", new Dictionary<string, string>());
+        Assert.Equal(0, d.Privacy!.DifferentialPrivacy!.NoiseMultiplier);
+        var dp = StudyRules.WithCalibratedNoise(d).Privacy!.DifferentialPrivacy!;
+        // Independently: ε of 10 Gaussian mechanisms at σ (RDP 10α/2σ², converted with Balle et al. 2020) over the dp_accounting orders.
+        Assert.True(ReferenceEpsilon(dp.NoiseMultiplier, 1e-5, 10) <= 2 + 1e-9);
+        Assert.True(ReferenceEpsilon(dp.NoiseMultiplier * 0.999, 1e-5, 10) > 2, $"σ = {dp.NoiseMultiplier} is not the smallest");
+        Assert.Equal(0.5, dp.ClipNorm);
+        Assert.Equal("local", dp.Noise);
+    }
+
+    /// <summary>ε(δ) of k Gaussian mechanisms with noise multiplier σ, written out here apart from the RdpAccountant.</summary>
+    internal static double ReferenceEpsilon(double sigma, double delta, int k)
+    {
+        double[] orders = [.. Enumerable.Range(1, 99).Select(x => 1 + x / 10.0), .. Enumerable.Range(11, 53).Select(x => (double)x), 128, 256, 512, 1024];
+        return orders.Min(a => Math.Max(0, k * a / (2 * sigma * sigma) + Math.Log(1 - 1 / a) - Math.Log(delta * a) / (a - 1)));
     }
 
     [Fact]

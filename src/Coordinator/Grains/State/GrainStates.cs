@@ -68,6 +68,14 @@ public sealed class RoundGrainState : IHasOutbox
     [Id(12)] public List<OutboxEntry> Outbox { get; set; } = [];
     /// <summary>Sites that declined their task, with their reason.</summary>
     [Id(13)] public Dictionary<string, string> Declined { get; set; } = [];
+    /// <summary>Secure aggregation: the session's coordinator state (SecAggCoordinator JSON); "" for a plain round.</summary>
+    [Id(18)] public string SecAgg { get; set; } = "";
+    /// <summary>Secure aggregation: when the current phase closes, and what each site is sent in it (JSON).</summary>
+    [Id(19)] public DateTimeOffset? PhaseDeadline { get; set; }
+    [Id(20)] public Dictionary<string, string> PhaseMessages { get; set; } = [];
+    /// <summary>Secure aggregation: sites that dropped after sharing keys, and the round's sample-weighted loss from the unmasked sum.</summary>
+    [Id(21)] public List<string> SecAggDropped { get; set; } = [];
+    [Id(22)] public double SecureLoss { get; set; } = double.NaN;
 }
 
 [GenerateSerializer, Alias("FedRad.AcceptedUpdate")]
