@@ -36,7 +36,7 @@ public sealed class StudyFileTests
           min_cohort: 10
           secure_aggregation: true
           differential_privacy: {epsilon: 3, delta: 1.0e-5, clip_norm: 1.5, noise: central}
-        validation: {pooled: true, per_site: true, leave_one_site_out: true}
+        validation: {pooled: true, per_site: true, leave_one_site_out: false}
         """;
 
     [Fact]
@@ -127,6 +127,15 @@ public sealed class StudyFileTests
     {
         double[] orders = [.. Enumerable.Range(1, 99).Select(x => 1 + x / 10.0), .. Enumerable.Range(11, 53).Select(x => (double)x), 128, 256, 512, 1024];
         return orders.Min(a => Math.Max(0, k * a / (2 * sigma * sigma) + Math.Log(1 - 1 / a) - Math.Log(delta * a) / (a - 1)));
+    }
+
+    [Fact]
+    public void Leave_one_site_out_is_refused_with_differential_privacy_whose_budget_covers_the_study_rounds_only()
+    {
+        var e = Assert.Throws<StudyFileException>(() => StudyFile.Parse(Full.Replace("leave_one_site_out: false", "leave_one_site_out: true"), "study.yaml", new Dictionary<string, string>()));
+        Assert.Contains("field validation.leave_one_site_out: leave-one-site-out validation trains each site again in every fold that keeps it, beyond the rounds privacy.differential_privacy is calibrated for", e.Message);
+        var withoutDp = Full.Replace("leave_one_site_out: false", "leave_one_site_out: true").Replace("  differential_privacy: {epsilon: 3, delta: 1.0e-5, clip_norm: 1.5, noise: central}\n", "");
+        Assert.True(StudyFile.Parse(withoutDp, "study.yaml", new Dictionary<string, string>()).LeaveOneSiteOut);
     }
 
     [Fact]
