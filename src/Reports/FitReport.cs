@@ -44,10 +44,12 @@ public static class FitReport
                 : Discrimination(r, "auc", "AUC", "DeLong (pROC)", Roc(r["auc"]?["roc"]), validation.SiteRoc ?? new Dictionary<string, IReadOnlyList<RocPoint>>()),
             Calibration = survival ? null : new CalibrationResults(Number(r["brier"]), Number(r["calibration"]?["intercept"]), Number(r["calibration"]?["slope"]), validation.Calibration),
             KaplanMeier = validation.KaplanMeier,
+            PooledScoreBins = null, // every patient's score enters the pooled AUC / C-index (docs/statistics.md)
             LeaveOneSiteOut = (r["loso"] as JsonArray ?? []).Select(f => new LosoFold(
                 Required<string>(f!.AsObject(), "site"),
                 Estimate(f[survival ? "c_index" : "auc"], f[survival ? "c_index_ci" : "auc_ci"]),
                 Number(f["brier"]), Number(f["calibration_intercept"]), Number(f["calibration_slope"]), (string?)f["note"])).ToArray(),
+            LeaveOneSiteOutNotRun = (r["loso"] as JsonArray ?? []).Count == 0 ? "it needs at least two sites" : null,
             Coefficients = Coefficients(r, features),
             Harmonisation = r["harmonization"] is JsonObject h
                 ? new HarmonisationSummary((string)h["method"]!, (string)h["batch_by"]!, Strings(h["covariates"]), Strings(h["adjusted"]), Strings(h["unadjusted"]))

@@ -35,7 +35,7 @@ internal static class HtmlReport
             </head>
             <body>
             <h1>Validation report: {{Escape(r.Name)}}</h1>
-            <p class="meta">Multivariable {{Escape(m.Kind)}} model developed on {{r.Cohort.Count(c => c.Included)}} site(s) and validated per site and by leave-one-site-out (internal-external validation).
+            <p class="meta" id="design">Multivariable {{Escape(m.Kind)}} model developed on {{r.Cohort.Count(c => c.Included)}} site(s) and {{Escape(Design(r))}}
             Generated {{Escape(r.GeneratedAt.ToString("yyyy-MM-dd HH:mm:ss 'UTC'"))}} by {{Escape(r.Software.Product)}} {{Escape(r.Software.Version)}}.
             Study definition SHA-256: <code id="study-sha256">{{r.Study.Sha256}}</code>.</p>
             <p class="meta">Every number here comes from aggregates the sites sent (counts, sums, model scores binned by interval); no patient row left a site.
@@ -64,7 +64,7 @@ internal static class HtmlReport
         Csv(h, csvFiles, "cohort.csv");
 
         Section(h, "discrimination", $"Discrimination ({d.Measure})");
-        h.Append($"<p>{Escape(d.Measure)} of the model fitted on all included sites, pooled (all patients compared across sites, exactly as a centralised analysis) and within each site; 95% CIs: {Escape(d.CiMethod)}.</p>\n");
+        h.Append($"<p id=\"pooling\">{Escape(d.Measure)} of the model fitted on all included sites, pooled ({Escape(Pooling(r))}) and within each site; 95% CIs: {Escape(d.CiMethod)}.</p>\n");
         if (d.PooledRoc.Count > 0 || d.SiteRoc.Values.Any(p => p.Count > 0)) Figure(h, Figures.Roc(d, sites));
         Rows(h, ["", d.Measure, "95% CI", "note"],
             d.PerSite.Select(s => new[] { Escape(s.Site), Num(Format.F3(s.Value?.Value)), Ci(s.Value), Escape(s.Note ?? "") })
@@ -112,7 +112,7 @@ internal static class HtmlReport
                 r.LeaveOneSiteOut.Select(f => m.IsSurvival
                     ? new[] { Escape(f.Site), Num(Format.F3(f.Metric?.Value)), Ci(f.Metric), Escape(f.Note ?? "") }
                     : [Escape(f.Site), Num(Format.F3(f.Metric?.Value)), Ci(f.Metric), Num(Format.F3(f.Brier)), Num(Format.F3(f.CalibrationIntercept)), Num(Format.F3(f.CalibrationSlope)), Escape(f.Note ?? "")]), "loso");
-        else h.Append("<p class=\"note\">No leave-one-site-out validation (it needs at least two sites).</p>\n");
+        else h.Append($"<p class=\"note\" id=\"loso-not-run\">No leave-one-site-out validation{(r.LeaveOneSiteOutNotRun is { } why ? $" ({Escape(why)})" : "")}.</p>\n");
         Csv(h, csvFiles, "leave_one_site_out.csv");
 
         Section(h, "model", "Model");
@@ -157,6 +157,16 @@ internal static class HtmlReport
         h.Append("</body>\n</html>\n");
         return h.ToString();
     }
+
+    /// <summary>What the validation consisted of, as it was run.</summary>
+    private static string Design(ValidationResults r) => r.LeaveOneSiteOut.Count > 0
+        ? "validated per site and by leave-one-site-out (internal-external validation)."
+        : $"validated per site; leave-one-site-out validation was not run{(r.LeaveOneSiteOutNotRun is { } why ? $" ({why})" : "")}.";
+
+    private static string Pooling(ValidationResults r) => r.PooledScoreBins is not { } bins
+        ? "all patients compared across sites, exactly as a centralised analysis"
+        : $"all patients compared across sites through the sites' histograms of predicted probabilities in {bins} bins of width {1.0 / bins:0.####}; "
+          + "patients of both classes in one bin count as a tie, so it can differ from a centralised analysis of the exact scores by up to the share of positive-negative pairs that share a bin";
 
     private static void Section(StringBuilder h, string id, string title) => h.Append($"<h2 id=\"{id}\">{Escape(title)}</h2>\n");
 

@@ -34,8 +34,18 @@ public sealed record ValidationResults
     /// <summary>Survival models: Kaplan-Meier curves by risk group.</summary>
     public KaplanMeierResult? KaplanMeier { get; init; }
 
+    /// <summary>
+    /// How the pooled discrimination was computed: null from every patient's score, as a centralised analysis would
+    /// (exact federated analyses); else from the sites' per-class histograms of predicted probabilities with this many
+    /// equal bins on [0, 1] (FedAvg studies), patients of both classes in one bin counting as a tie.
+    /// </summary>
+    public required int? PooledScoreBins { get; init; }
+
     /// <summary>External validation on each site of the model fitted without it.</summary>
     public IReadOnlyList<LosoFold> LeaveOneSiteOut { get; init; } = [];
+
+    /// <summary>Why there are no <see cref="LeaveOneSiteOut"/> folds (the report says so where it would show them).</summary>
+    public string? LeaveOneSiteOutNotRun { get; init; }
 
     /// <summary>Model terms (intercept first for logistic models).</summary>
     public IReadOnlyList<CoefficientRow> Coefficients { get; init; } = [];

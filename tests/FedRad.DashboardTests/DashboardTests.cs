@@ -112,6 +112,37 @@ public sealed class DashboardTests
             await Assertions.Expect(page.Locator("#connection")).ToContainTextAsync("live, updated");
             await Shot(page, "3-completed");
 
+            // A study with leave-one-site-out validation over the three answering sites: each fold appears with its AUC and CI.
+            var losoSpec = spec.Clone();
+            losoSpec.StudyId = "loso-study";
+            losoSpec.Rounds = 1;
+            losoSpec.RoundTimeoutSeconds = 30;
+            losoSpec.LeaveOneSiteOut = true;
+            losoSpec.SiteIds.Clear();
+            losoSpec.SiteIds.AddRange(["site-1", "site-2", "site-3"]);
+            await admin.CreateStudyAsync(new CreateStudyRequest { Spec = losoSpec });
+            await admin.StartStudyAsync(new StudyRef { StudyId = "loso-study" });
+            var loso = await admin.GetStudyAsync(new StudyRef { StudyId = "loso-study" });
+            deadline = DateTime.UtcNow.AddSeconds(60);
+            while (loso.State == StudyState.Running && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+                loso = await admin.GetStudyAsync(new StudyRef { StudyId = "loso-study" });
+            }
+            Assert.Equal(StudyState.Completed, loso.State);
+            var losoCard = page.Locator("article[data-study='loso-study']");
+            await Assertions.Expect(losoCard.Locator(".badge")).ToHaveTextAsync("completed", new() { Timeout = 10_000 });
+            await Assertions.Expect(losoCard.Locator("table.loso tbody tr")).ToHaveCountAsync(3);
+            foreach (var fold in loso.LeaveOneSiteOut)
+            {
+                var row = losoCard.Locator($"table.loso tr[data-fold='{fold.SiteId}']");
+                await Assertions.Expect(row.Locator("[data-fold-auc]")).ToHaveTextAsync(fold.Auc.ToString("F3", System.Globalization.CultureInfo.InvariantCulture));
+                await Assertions.Expect(row).ToContainTextAsync($"[{fold.AucCiLow.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)}, {fold.AucCiHigh.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)}]");
+                await Assertions.Expect(row).ToContainTextAsync(string.Join(", ", fold.TrainingSites));
+            }
+            await losoCard.ScrollIntoViewIfNeededAsync();
+            await Shot(page, "4-leave-one-site-out");
+
             Assert.Equal(1, navigations);
             Assert.Empty(external);
         }

@@ -66,6 +66,9 @@ public sealed class ReportTests : IDisposable
         Assert.Equal(["pooled", Cell(pooled["value"]).ToString("F3", CultureInfo.InvariantCulture),
             $"[{Cell(pooled["ci_low"]).ToString("F3", CultureInfo.InvariantCulture)}, {Cell(pooled["ci_high"]).ToString("F3", CultureInfo.InvariantCulture)}]", ""], html[1]);
         Assert.Contains(Cell(pooled["value"]).ToString("F3", CultureInfo.InvariantCulture), Regex.Match(report.Html, "<span id=\"pooled-auc\">(.*?)</span>").Groups[1].Value);
+        // An exact analysis with leave-one-site-out folds: the wording says what was run.
+        Assert.Contains("validated per site and by leave-one-site-out (internal-external validation).", Regex.Match(report.Html, "<p class=\"meta\" id=\"design\">(.*?)</p>", RegexOptions.Singleline).Groups[1].Value);
+        Assert.Contains("pooled (all patients compared across sites, exactly as a centralised analysis)", Regex.Match(report.Html, "<p id=\"pooling\">(.*?)</p>").Groups[1].Value);
         foreach (var site in Fixtures.SiteNames)
         {
             var row = discrimination.Single(r => r["scope"] == "site" && r["site"] == site);

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using FedRad.Coordinator.Events;
+using FedRad.Privacy.Audit;
 
 namespace FedRad.Cli.Commands;
 
@@ -12,8 +12,9 @@ public static class AuditCommand
         var verify = new Command("verify", "Detect any edit, deletion or reordering of audit log lines") { file };
         verify.SetAction(parse =>
         {
-            var result = AuditChain.Verify(parse.GetValue(file)!.FullName);
-            (result.Ok ? Console.Out : Console.Error).WriteLine(result.Ok ? result.Message : $"error: {result.Message}");
+            var path = parse.GetValue(file)!.FullName;
+            var result = AuditLog.Verify(path);
+            (result.Ok ? Console.Out : Console.Error).WriteLine(result.Ok ? result.Message(path) : $"error: {result.Message(path)}");
             return result.Ok ? 0 : 1;
         });
         return new Command("audit", "Coordinator audit logs") { verify };

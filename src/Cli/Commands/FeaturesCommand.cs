@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FedRad.Imaging;
+using FedRad.Imaging.Spect;
 using FedRad.Radiomics;
 using FedRad.Radiomics.Batch;
 using FedRad.Radiomics.Io;
@@ -19,12 +20,13 @@ public static class FeaturesCommand
         var mask = new Option<string>("--mask") { Description = "ROI: RTSTRUCT, SEG or NIfTI mask (file or folder holding one)", Required = true };
         var roi = new Option<string?>("--roi") { Description = "RTSTRUCT ROI name (or SEG segment label)" };
         var segment = new Option<int?>("--segment") { Description = "SEG segment number or NIfTI label" };
-        var modality = new Option<string>("--modality") { Description = "CT or PT (a PET DICOM series is converted to SUV, body weight)", DefaultValueFactory = _ => "CT" };
+        var modality = new Option<string>("--modality") { Description = "CT, PT or NM (a PET DICOM series is converted to SUV, body weight; a SPECT (NM) one to SUV with --spect-calibration, else counts)", DefaultValueFactory = _ => "CT" };
         var settings = new Option<string>("--settings") { Description = "IBSI settings file (YAML or JSON; presets in configs/)", Required = true };
         var output = new Option<string>("--out") { Description = "output file: .csv (feature,ibsi_code,aggregation_code,value) or .json", Required = true };
-        var extract = new Command("extract", "Extract IBSI features for one ROI") { image, mask, roi, segment, modality, settings, output };
+        var extractCalibration = new Option<string?>("--spect-calibration") { Description = "SPECT camera calibration (YAML, docs/imaging.md): an NM image in SUV instead of counts" };
+        var extract = new Command("extract", "Extract IBSI features for one ROI") { image, mask, roi, segment, modality, settings, output, extractCalibration };
         extract.SetAction(parse => Extract(parse.GetValue(image)!, parse.GetValue(mask)!, parse.GetValue(roi), parse.GetValue(segment),
-            parse.GetValue(modality)!, parse.GetValue(settings)!, parse.GetValue(output)!));
+            parse.GetValue(modality)!, parse.GetValue(settings)!, parse.GetValue(output)!, parse.GetValue(extractCalibration)));
 
         var manifest = new Option<string>("--manifest") { Description = $"cohort CSV with columns {string.Join(", ", BatchExtractor.RequiredColumns)} (optional: {string.Join(", ", BatchExtractor.OptionalColumns)})", Required = true };
         var batchSettings = new Option<string>("--settings") { Description = "IBSI settings file for rows without a 'settings' column value", Required = true };
@@ -32,19 +34,21 @@ public static class FeaturesCommand
         var jobs = new Option<int>("--jobs") { Description = "ROIs extracted in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
         var alignTo = new Option<string?>("--align-to") { Description = "CT or PT: extract all modalities of a patient, timepoint and ROI together on this modality's grid, with its mask" };
         var delta = new Option<string?>("--delta") { Description = "BASELINE:FOLLOWUP timepoints: also write delta radiomics (difference and relative change) to a .delta.csv" };
-        var batch = new Command("batch", "Extract features for every row of a manifest, in parallel; resumes from its cache after an interruption") { manifest, batchSettings, batchOut, jobs, alignTo, delta };
+        var spectCalibration = new Option<string?>("--spect-calibration") { Description = "SPECT camera calibration (YAML, docs/imaging.md): NM rows in SUV instead of counts" };
+        var batch = new Command("batch", "Extract features for every row of a manifest, in parallel; resumes from its cache after an interruption") { manifest, batchSettings, batchOut, jobs, alignTo, delta, spectCalibration };
         batch.SetAction((parse, ct) => Batch(parse.GetValue(manifest)!, parse.GetValue(batchSettings)!, parse.GetValue(batchOut)!, parse.GetValue(jobs),
-            parse.GetValue(alignTo), parse.GetValue(delta), ct));
+            parse.GetValue(alignTo), parse.GetValue(delta), parse.GetValue(spectCalibration), ct));
 
         return new Command("features", "IBSI radiomics features (PET/CT)") { extract, batch };
     }
 
-    private static int Extract(string imagePath, string maskPath, string? roi, int? segment, string modality, string settingsPath, string outPath)
+    private static int Extract(string imagePath, string maskPath, string? roi, int? segment, string modality, string settingsPath, string outPath, string? spectCalibration)
     {
         try
         {
             var settings = SettingsLoader.Load(settingsPath);
-            var (image, mask, warnings) = RoiInputLoader.Load(new RoiInput(imagePath, maskPath, roi, segment, RoiInputLoader.NormaliseModality(modality)));
+            var calibration = spectCalibration is null ? null : SpectCalibrationTable.Load(spectCalibration);
+            var (image, mask, warnings) = RoiInputLoader.Load(new RoiInput(imagePath, maskPath, roi, segment, RoiInputLoader.NormaliseModality(modality), calibration));
             foreach (var w in warnings) Console.Error.WriteLine($"warning: {w}");
             var set = RadiomicsExtractor.Extract(image, mask, settings);
             foreach (var n in set.Notes) Console.Error.WriteLine($"note: {n}");
@@ -64,14 +68,15 @@ public static class FeaturesCommand
             return 0;
         }
         catch (Exception e) when (e is SettingsException or RadiomicsInputException or ImageFormatException or IOException or UnauthorizedAccessException
-                                      or InvalidDataException or ArgumentException or FedRad.Imaging.Pet.SuvRefusedException or FedRad.Imaging.Series.SeriesGeometryException)
+                                      or InvalidDataException or ArgumentException or FedRad.Imaging.Pet.SuvRefusedException or FedRad.Imaging.Series.SeriesGeometryException
+                                      or CalibrationFileException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
     }
 
-    private static async Task<int> Batch(string manifestPath, string settingsPath, string outPath, int jobs, string? alignTo, string? delta, CancellationToken ct)
+    private static async Task<int> Batch(string manifestPath, string settingsPath, string outPath, int jobs, string? alignTo, string? delta, string? spectCalibration, CancellationToken ct)
     {
         List<ManifestRow> rows;
         RadiomicsSettings settings;
@@ -88,8 +93,17 @@ public static class FeaturesCommand
                 timepoints = (parts[0], parts[1]);
             }
             options = new BatchOptions(jobs, alignTo is null ? null : RoiInputLoader.NormaliseModality(alignTo), timepoints);
+            if (spectCalibration is not null)
+            {
+                var table = SpectCalibrationTable.Load(spectCalibration);
+                var nm = rows.Count(r => r.Input.Modality == "NM");
+                if (nm == 0) Console.Error.WriteLine($"warning: --spect-calibration {spectCalibration}: the manifest has no SPECT (NM) rows to quantify");
+                rows = rows.Select(r => r.Input.Modality == "NM" ? r with { Input = r.Input with { SpectCalibration = table } } : r).ToList();
+            }
+            else if (rows.Any(r => r.Input.Modality == "NM"))
+                Console.Error.WriteLine("warning: SPECT (NM) rows and no --spect-calibration: their features come from counts, comparable only within one camera and protocol");
         }
-        catch (Exception e) when (e is SettingsException or InvalidDataException or IOException or ArgumentException)
+        catch (Exception e) when (e is SettingsException or InvalidDataException or IOException or ArgumentException or CalibrationFileException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

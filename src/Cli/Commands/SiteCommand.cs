@@ -98,9 +98,9 @@ public static class SiteCommand
         var verify = new Command("verify", "Check the hash chain of this site's audit log") { file };
         verify.SetAction(parse =>
         {
-            var result = FedRad.Privacy.Policy.AuditLog.Verify(parse.GetValue(file)!.FullName);
-            if (result.Ok) Console.WriteLine($"{result.Lines} entries, chain intact; head {result.HeadHash}");
-            else Console.Error.WriteLine($"error: line {result.BadLine}: {result.Reason}");
+            var path = parse.GetValue(file)!.FullName;
+            var result = FedRad.Privacy.Audit.AuditLog.Verify(path);
+            (result.Ok ? Console.Out : Console.Error).WriteLine(result.Ok ? result.Message(path) : $"error: {result.Message(path)}");
             return result.Ok ? 0 : 1;
         });
         return new Command("audit", "The site's own audit log") { verify };

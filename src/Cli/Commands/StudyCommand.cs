@@ -204,6 +204,15 @@ public static class StudyCommand
             sites.AddRow("[bold]pooled[/]", e.PooledN.ToString(), e.PooledAuc.ToString("F3"), e.PooledLoss.ToString("F4"));
             AnsiConsole.Write(sites);
         }
+        if (s.LeaveOneSiteOut.Count > 0)
+        {
+            var folds = new Table { Title = new TableTitle("leave-one-site-out") }.AddColumns("site left out", "trained on", "state", "rounds", "n", "AUC", "95% CI", "note");
+            foreach (var f in s.LeaveOneSiteOut)
+                folds.AddRow(Markup.Escape(f.SiteId), Markup.Escape(string.Join(", ", f.TrainingSites)), f.State, $"{f.FirstRound}-{f.LastRound}",
+                    f.State == "completed" ? f.N.ToString() : "-", double.IsFinite(f.Auc) ? f.Auc.ToString("F3") : "-",
+                    double.IsFinite(f.AucCiLow) && double.IsFinite(f.AucCiHigh) ? $"[[{f.AucCiLow:F3}, {f.AucCiHigh:F3}]]" : "-", Markup.Escape(f.Note));
+            AnsiConsole.Write(folds);
+        }
     }
 
     /// <summary>The study's preparation: per site included/excluded (or its refusal), the selected features.</summary>

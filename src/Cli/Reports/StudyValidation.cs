@@ -3,7 +3,6 @@ using FedRad.Protocol.V1;
 using FedRad.Reports;
 using FedRad.Statistics.Coordinator.Harmonisation;
 using FedRad.Statistics.Coordinator.Validation;
-using MathNet.Numerics.Distributions;
 using ReportStudyDefinition = FedRad.Reports.StudyDefinition;
 
 namespace FedRad.Cli.Reports;
@@ -40,30 +39,34 @@ public static class StudyValidation
 
         var pooledPos = Sum(detail.Sites.Select(s => s.Positives));
         var pooledNeg = Sum(detail.Sites.Select(s => s.Negatives));
-        var pooled = BinnedAuc(pooledPos, pooledNeg) ?? throw new ReportInputException($"study '{id}': the pooled evaluation has patients of one class only, no AUC");
         // The value the coordinator computed (the study's status shows it), to the last bit.
-        var pooledAuc = new ScoreHistogram(pooledPos, pooledNeg).Auc();
+        var pooledHistogram = new ScoreHistogram(pooledPos, pooledNeg);
+        var pooledAuc = pooledHistogram.Auc();
+        if (!double.IsFinite(pooledAuc)) throw new ReportInputException($"study '{id}': the pooled evaluation has patients of one class only, no AUC");
         var perSite = new List<SiteMetric>();
         var notes = new List<string>
         {
-            "Pooled AUC: from the sum of the sites' histograms of predicted probabilities (100 bins of width 0.01); patients of both classes in one bin count as a tie (1/2). Per-site AUC: computed exactly at the site.",
+            $"Pooled AUC: from the sum of the sites' histograms of predicted probabilities ({pooledPos.Length} bins of width {1.0 / pooledPos.Length:0.####}); patients of both classes in one bin count as a tie (1/2). Per-site AUC: computed exactly at the site.",
             "95% CIs: DeLong's variance of the binned scores (placement values per bin), pooled and per site; a per-site interval is centred on the site's exact AUC.",
             "ROC curves: sensitivity and specificity at the bin edges of the predicted probability.",
         };
         foreach (var site in sites)
         {
             if (!bySite.TryGetValue(site, out var h)) { perSite.Add(new SiteMetric(site, null, "did not answer the evaluation round")); continue; }
-            var binned = BinnedAuc(h.Positives.ToArray(), h.Negatives.ToArray());
-            if (binned is null || !double.IsFinite(h.Auc)) { perSite.Add(new SiteMetric(site, null, "patients of one outcome class only: no AUC")); continue; }
-            var sd = Math.Sqrt(binned.Variance);
-            perSite.Add(new SiteMetric(site, new Metric(h.Auc, Ci(h.Auc, sd, 0.025), Ci(h.Auc, sd, 0.975)), null));
+            var binned = new ScoreHistogram(h.Positives.ToArray(), h.Negatives.ToArray());
+            if (!double.IsFinite(binned.Auc()) || !double.IsFinite(h.Auc)) { perSite.Add(new SiteMetric(site, null, "patients of one outcome class only: no AUC")); continue; }
+            perSite.Add(new SiteMetric(site, Estimate(h.Auc, binned.DeLongVariance()), null));
         }
 
-        if (RecordsLeaveOneSiteOut(status.Definition))
-            notes.Add("The study definition asks for leave-one-site-out validation; FedAvg studies do not run it yet (recorded only, docs/operators.md).");
-        notes.Add("Calibration, coefficients with CIs and leave-one-site-out folds come from exact federated analyses (fedrad analysis run with \"validation\": true), not from a FedAvg study.");
-
         var spec = status.Spec;
+        var folds = status.LeaveOneSiteOut.Select(f => new LosoFold(f.SiteId,
+            double.IsFinite(f.Auc) ? new Metric(f.Auc, Finite(f.AucCiLow), Finite(f.AucCiHigh)) : null, null, null, null,
+            f.Note.Length > 0 ? f.Note : $"trained on {string.Join(", ", f.TrainingSites)}")).ToList();
+        if (folds.Count > 0)
+            notes.Add($"Leave-one-site-out: for each site, the model trained on the other sites alone (the same {spec.Rounds} {spec.Strategy} rounds, training settings and seeds, "
+                + "with its own standardisation over those sites) and evaluated on the site left out: AUC computed exactly at that site, 95% CI DeLong on its binned scores.");
+        notes.Add("Calibration and coefficients with CIs come from exact federated analyses (fedrad analysis run with \"validation\": true), not from a FedAvg study.");
+
         notes.AddRange(PreparationNotes(status));
         var features = status.Preparation is { SelectedFeatures.Count: > 0 } selection ? selection.SelectedFeatures.ToList() : spec.FeatureNames.ToList();
         return new ValidationResults
@@ -76,13 +79,16 @@ public static class StudyValidation
                 $"L2 {spec.Training.L2} in local training; {spec.Strategy}, {spec.Rounds} rounds; final model {status.FinalModelId}"),
             Cohort = cohort,
             Discrimination = new DiscriminationResults("AUC", "DeLong (binned scores)",
-                new Metric(pooledAuc, Ci(pooledAuc, Math.Sqrt(pooled.Variance), 0.025), Ci(pooledAuc, Math.Sqrt(pooled.Variance), 0.975)),
+                Estimate(pooledAuc, pooledHistogram.DeLongVariance()),
                 perSite, Roc(pooledPos, pooledNeg), detail.Sites.ToDictionary(s => s.SiteId, s => Roc(s.Positives.ToArray(), s.Negatives.ToArray()))),
             Harmonisation = spec.Harmonisation is { Method: "combat" } harmonisation
                 ? new HarmonisationSummary("ComBat (parametric empirical Bayes, federated)", "site", harmonisation.Covariates.ToList(),
                     spec.FeatureNames.Except(status.Preparation?.UnadjustedFeatures ?? []).ToList(), status.Preparation?.UnadjustedFeatures.ToList() ?? [])
                 : null,
             FeatureDistributions = status.Preparation?.Distributions.Select(Distribution).ToList() ?? [],
+            PooledScoreBins = pooledPos.Length,
+            LeaveOneSiteOut = folds,
+            LeaveOneSiteOutNotRun = folds.Count > 0 ? null : "the study definition did not ask for it: validation.leave_one_site_out",
             Notes = notes,
         };
     }
@@ -98,6 +104,8 @@ public static class StudyValidation
         if (spec.Harmonisation is { Method: "combat" })
             yield return "Harmonisation: federated ComBat with each site as a batch, equal to sva::ComBat on the pooled data, fitted before standardisation; each site applied its own batch parameters to its features for training and evaluation. Per-site means and SDs before and after:" +
                 string.Concat(p.Sites.SelectMany(x => x.Harmonisation.Select(f => FormattableString.Invariant($" {x.SiteId}/{f.Feature} {f.MeanBefore:G4}±{f.SdBefore:G4} → {f.MeanAfter:G4}±{f.SdAfter:G4};"))));
+        if (status.LeaveOneSiteOut.Count > 0 && (spec.Harmonisation is not null || spec.FeatureSelection is not null))
+            yield return "Leave-one-site-out folds reuse the study's preparation (ComBat parameters and selected features fitted once on all sites, the site left out included): their AUCs are not fully external.";
         if (spec.FeatureSelection is { } selection && p.FeatureScores.Count > 0)
             yield return $"Feature selection ({selection.Method}, before standardisation, on the {(spec.Harmonisation is null ? "" : "harmonised ")}pooled data): kept {string.Join(", ", p.SelectedFeatures)} " +
                 $"of {p.FeatureScores.Count}, the {selection.MaxFeatures} whose pooled AUC is furthest from 0.5. Pooled AUC of each feature alone: " +
@@ -112,39 +120,13 @@ public static class StudyValidation
         d.Sites.Select(x => new SiteHistogram(x.SiteId, x.Count, x.Before.Select(c => c < 0 ? null : (int?)c).ToList(),
             x.After.Count == 0 ? null : x.After.Select(c => c < 0 ? null : (int?)c).ToList())).ToList());
 
-    /// <summary>AUC of scores known only by bin (ties within a bin count 1/2) with DeLong's variance; null without both classes.</summary>
-    public static BinnedAucResult? BinnedAuc(double[] positives, double[] negatives)
+    private static Metric Estimate(double auc, double variance)
     {
-        double p = positives.Sum(), n = negatives.Sum();
-        if (p < 1 || n < 1) return null;
-        var bins = positives.Length;
-        // Placement of a positive in bin b: share of negatives below it (ties 1/2); of a negative: share of positives above it.
-        var v10 = new double[bins];
-        var v01 = new double[bins];
-        double below = 0;
-        for (var b = 0; b < bins; b++)
-        {
-            v10[b] = (below + 0.5 * negatives[b]) / n;
-            below += negatives[b];
-        }
-        double above = 0;
-        for (var b = bins - 1; b >= 0; b--)
-        {
-            v01[b] = (above + 0.5 * positives[b]) / p;
-            above += positives[b];
-        }
-        double auc = 0;
-        for (var b = 0; b < bins; b++) auc += positives[b] * v10[b];
-        auc /= p;
-        double s10 = 0, s01 = 0;
-        for (var b = 0; b < bins; b++)
-        {
-            s10 += positives[b] * (v10[b] - auc) * (v10[b] - auc);
-            s01 += negatives[b] * (v01[b] - auc) * (v01[b] - auc);
-        }
-        var variance = (p > 1 ? s10 / (p - 1) / p : double.NaN) + (n > 1 ? s01 / (n - 1) / n : double.NaN);
-        return new BinnedAucResult(auc, variance);
+        var (low, high) = ScoreHistogram.Ci95(auc, variance);
+        return new Metric(auc, Finite(low), Finite(high));
     }
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     /// <summary>(sensitivity, specificity) calling positive every patient in bin b or above, at each bin's lower edge.</summary>
     public static IReadOnlyList<RocPoint> Roc(double[] positives, double[] negatives)
@@ -164,8 +146,6 @@ public static class StudyValidation
         return points;
     }
 
-    private static double? Ci(double auc, double sd, double q) => double.IsFinite(sd) ? Math.Clamp(Normal.InvCDF(auc, sd, q), 0, 1) : null;
-
     private static double Total(IEnumerable<double> a, IEnumerable<double> b) => a.Sum() + b.Sum();
 
     private static double[] Sum(IEnumerable<IEnumerable<double>> histograms)
@@ -179,21 +159,4 @@ public static class StudyValidation
         }
         return total ?? [];
     }
-
-    private static bool RecordsLeaveOneSiteOut(string definition)
-    {
-        try
-        {
-            var stream = new YamlDotNet.RepresentationModel.YamlStream();
-            stream.Load(new StringReader(definition));
-            return stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlDotNet.RepresentationModel.YamlMappingNode root
-                && root.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode("validation"), out var v)
-                && v is YamlDotNet.RepresentationModel.YamlMappingNode validation
-                && validation.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode("leave_one_site_out"), out var loso)
-                && loso is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "true" };
-        }
-        catch (YamlDotNet.Core.YamlException) { return false; }
-    }
 }
-
-public sealed record BinnedAucResult(double Auc, double Variance);

@@ -30,6 +30,9 @@ public sealed record StudyDefinition
     [Id(16)] public DeepModelSettings? DeepModel { get; init; }
     /// <summary>The study's privacy section (minimum cohort, secure aggregation, differential privacy); null: none.</summary>
     [Id(18)] public StudyPrivacy? Privacy { get; init; }
+    /// <summary>After the evaluation round, train the model once without each site and evaluate it on that site (docs/operators.md).</summary>
+    [Id(24)] public bool LeaveOneSiteOut { get; init; }
+
     // Study preparation (docs/coordinator.md "Preparing a study"): inclusion at the sites, then ComBat, then selection.
     /// <summary>cohort.inclusion: a patient stays in a site's cohort when it passes every filter.</summary>
     [Id(20)] public IReadOnlyList<InclusionRule> Inclusion { get; init; } = [];
@@ -140,9 +143,17 @@ public sealed record FeatureShift(
     [property: Id(3)] double MeanAfter,
     [property: Id(4)] double SdAfter);
 
-/// <summary>Radiomics settings (YAML, identical for every site) and the ROI to extract features from.</summary>
+/// <summary>
+/// Radiomics settings (YAML, identical for every site) and the ROI to extract features from.
+/// <see cref="DeltaBaseline"/> and <see cref="DeltaFollowUp"/> (both or neither): delta radiomics between these two
+/// manifest timepoints, one row per patient (baseline_*, follow_up_*, delta_diff_*, delta_rel_* columns).
+/// <see cref="PetThresholdMethod"/> ("fixed" or "relative", with <see cref="PetThresholdValue"/>): PET rows' ROI is
+/// delineated automatically inside the manifest mask's region.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("FedRad.ImagingSource")]
-public sealed record ImagingSource([property: Id(0)] string SettingsYaml, [property: Id(1)] string Roi);
+public sealed record ImagingSource([property: Id(0)] string SettingsYaml, [property: Id(1)] string Roi,
+    [property: Id(2)] string DeltaBaseline = "", [property: Id(3)] string DeltaFollowUp = "",
+    [property: Id(4)] string PetThresholdMethod = "", [property: Id(5)] double PetThresholdValue = 0);
 
 [GenerateSerializer, Immutable, Alias("FedRad.TrainingSettings")]
 public sealed record TrainingSettings

@@ -13,6 +13,8 @@ public sealed record StudyView
     [Id(5)] public string FailureReason { get; init; } = "";
     [Id(6)] public ModelRef? FinalModel { get; init; }
     [Id(7)] public IReadOnlyList<string> EnrolledSites { get; init; } = [];
+    /// <summary>Leave-one-site-out folds, one per enrolled site, once the evaluation round has closed.</summary>
+    [Id(20)] public IReadOnlyList<LosoFold> LeaveOneSiteOut { get; init; } = [];
     /// <summary>The study's preparation before training (null when the definition has none).</summary>
-    [Id(20)] public PreparationResult? Preparation { get; init; }
+    [Id(30)] public PreparationResult? Preparation { get; init; }
 }

@@ -10,6 +10,7 @@ using FedRad.Statistics.Coordinator;
 using FedRad.Statistics.Data;
 using FedRad.Statistics.Protocol;
 using System.Text.Json;
+using FedRad.Learning.Metrics;
 using FedRad.Learning.Models;
 using FedRad.Shared.Tensors;
 using FedRad.Coordinator.Events;
@@ -62,6 +63,11 @@ public sealed class StudyGrain(
         }
         if (sites.Count < def.MinSites)
             throw new InvalidOperationException($"study needs at least {def.MinSites} sites but {sites.Count} are registered");
+        if (def.LeaveOneSiteOut && def.Privacy?.SecureAggregation == true && sites.Count < 3)
+            throw new InvalidOperationException($"leave-one-site-out validation with secure aggregation needs at least 3 sites (a fold trains on the others, and secure aggregation needs 2); {sites.Count} enrolled");
+        if (def.LeaveOneSiteOut && sites.Count - 1 < Math.Max(1, RoundGrain.StrategyFor(def).MinimumUpdates))
+            throw new InvalidOperationException($"leave-one-site-out validation trains without each site: strategy '{def.Strategy}' needs {Math.Max(1, RoundGrain.StrategyFor(def).MinimumUpdates)} sites per round, "
+                + $"so the study needs at least {Math.Max(1, RoundGrain.StrategyFor(def).MinimumUpdates) + 1} sites; {sites.Count} enrolled");
 
         // Checked before anything changes: a study whose initial model is missing stays created. A prepared study's
         // model is made once its features are selected.
@@ -230,7 +236,13 @@ public sealed class StudyGrain(
             await roundGrain.Open(plan);
             return;
         }
-        if (round.State == RoundState.Open || S.ClosedRounds.Any(r => r.Round == round.Round)) return;
+        if (round.State == RoundState.Open) return;
+        if (round.Round >= LosoBase(S.Definition!))
+        {
+            if (round.Round > S.LosoLastClosedRound) await AdvanceFold(round);
+            return;
+        }
+        if (S.ClosedRounds.Any(r => r.Round == round.Round)) return;
 
         var def = S.Definition!;
         S.ClosedRounds.Add(round);
@@ -242,7 +254,8 @@ public sealed class StudyGrain(
         if (round.Kind == WorkKind.Evaluate)
         {
             S.Evaluation = round.Evaluation;
-            await Finish(StudyState.Completed, "all rounds completed");
+            if (def.LeaveOneSiteOut) await StartLeaveOneSiteOut();
+            else await Finish(StudyState.Completed, "all rounds completed");
             return;
         }
         S.CurrentModel = round.Result;
@@ -253,12 +266,15 @@ public sealed class StudyGrain(
         else await OpenRound(round.Round + 1, WorkKind.Evaluate);
     }
 
-    private async Task OpenRound(int round, WorkKind kind)
+    // Only training samples sites; standardisation and evaluation ask every enrolled site.
+    private Task OpenRound(int round, WorkKind kind) =>
+        OpenRound(round, kind, kind == WorkKind.Train ? RoundGrain.StrategyFor(S.Definition!).SelectSites(S.EnrolledSites, round) : S.EnrolledSites,
+            S.CurrentModel!, S.ServerState, RoundDefinition());
+
+    private async Task OpenRound(int round, WorkKind kind, IReadOnlyList<string> selected, ModelRef model, ModelRef? serverState, StudyDefinition study)
     {
-        var def = RoundDefinition();
+        var def = study;
         var strategy = RoundGrain.StrategyFor(def);
-        // Only training samples sites; standardisation and evaluation ask every enrolled site.
-        var selected = kind == WorkKind.Train ? strategy.SelectSites(S.EnrolledSites, round) : S.EnrolledSites;
         S.CurrentRound = round;
         S.CurrentPlan = new RoundPlan
         {
@@ -268,12 +284,120 @@ public sealed class StudyGrain(
             SelectedSites = selected,
             MinSites = Math.Min(Math.Max(def.MinSites, kind == WorkKind.Train ? strategy.MinimumUpdates : 1), selected.Count),
             Deadline = clock.GetUtcNow().AddSeconds(def.RoundTimeoutSeconds),
-            GlobalModel = S.CurrentModel!,
-            Study = def,
-            ServerState = kind == WorkKind.Train ? S.ServerState : null,
+            GlobalModel = model,
+            Study = study,
+            ServerState = kind == WorkKind.Train ? serverState : null,
         };
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<IRoundGrain>(IRoundGrain.Key(def.StudyId, round)).Open(S.CurrentPlan);
+    }
+
+    // ---- leave-one-site-out validation: after the pooled study's evaluation round, one fold per enrolled site ----
+
+    // Round numbers: the pooled study has 0 (standardisation), 1..R (training) and R + 1 (evaluation); fold f has
+    // base + 0 (standardisation over its training sites), base + 1..R and base + R + 1 (evaluation on the site left out),
+    // base = (R + 2) × (f + 1).
+    private static int LosoBase(StudyDefinition def) => def.Rounds + 2;
+
+    private static int FoldBase(LosoFold fold, StudyDefinition def) => fold.LastRound - def.Rounds - 1;
+
+    private async Task StartLeaveOneSiteOut()
+    {
+        var def = S.Definition!;
+        S.Loso = S.EnrolledSites.Select((site, f) =>
+        {
+            var first = LosoBase(def) * (f + 1);
+            return new LosoFold
+            {
+                SiteId = site,
+                TrainingSites = S.EnrolledSites.Where(s => s != site).ToList(),
+                FirstRound = def.Standardise ? first : first + 1,
+                LastRound = first + def.Rounds + 1,
+            };
+        }).ToList();
+        log.LogInformation("Study {Study}: pooled evaluation done; leave-one-site-out validation, {Folds} folds", def.StudyId, S.Loso.Count);
+        await StartNextFold();
+    }
+
+    private async Task StartNextFold()
+    {
+        var next = S.Loso.FindIndex(f => f.State == LosoFoldState.Pending);
+        if (next < 0)
+        {
+            await Finish(StudyState.Completed, "all rounds and leave-one-site-out folds completed");
+            return;
+        }
+        // Folds train on the prepared definition (selected features, each site's ComBat parameters), fitted on all sites.
+        var def = RoundDefinition();
+        var fold = S.Loso[next] = S.Loso[next] with { State = LosoFoldState.Running, Model = await InitialModel(def), ServerState = null };
+        log.LogInformation("Study {Study}: leave-one-site-out fold without {Site} (rounds {First}-{Last})", def.StudyId, fold.SiteId, fold.FirstRound, fold.LastRound);
+        if (def.Standardise) await OpenFoldRound(fold, 0, WorkKind.Standardise);
+        else await OpenFoldRound(fold, 1, WorkKind.Train);
+    }
+
+    /// <summary>Round <paramref name="local"/> of the fold (0 standardisation, 1..R training, R + 1 evaluation), as the pooled study's.</summary>
+    private Task OpenFoldRound(LosoFold fold, int local, WorkKind kind)
+    {
+        var def = RoundDefinition();
+        var at = FoldBase(fold, def);
+        IReadOnlyList<string> sites = kind switch
+        {
+            WorkKind.Evaluate => [fold.SiteId],
+            WorkKind.Train => RoundGrain.StrategyFor(def).SelectSites(fold.TrainingSites, local),
+            _ => fold.TrainingSites,
+        };
+        // Sites seed local training with the study's seed plus the task's round: shifted by the fold's base, the
+        // fold's training round t gets the seed of the pooled study's round t (unsigned arithmetic wraps).
+        var study = def with { Training = def.Training with { Seed = unchecked(def.Training.Seed - (ulong)at) } };
+        return OpenRound(at + local, kind, sites, fold.Model!, fold.ServerState, study);
+    }
+
+    private async Task AdvanceFold(RoundView round)
+    {
+        var def = S.Definition!;
+        var i = S.Loso.FindIndex(f => f.State == LosoFoldState.Running);
+        if (i < 0) return;
+        var fold = S.Loso[i];
+        S.LosoLastClosedRound = round.Round;
+        var local = round.Round - FoldBase(fold, def);
+        if (round.State == RoundState.Failed)
+        {
+            S.Loso[i] = fold with { State = LosoFoldState.Failed, Note = $"round {round.Round} ({round.Kind.ToString().ToLowerInvariant()}) failed: {round.CloseReason}" };
+            log.LogWarning("Study {Study}: leave-one-site-out fold without {Site} failed: {Reason}", def.StudyId, fold.SiteId, S.Loso[i].Note);
+            await StartNextFold();
+            return;
+        }
+        if (round.Kind == WorkKind.Evaluate)
+        {
+            S.Loso[i] = await Evaluated(fold, round);
+            log.LogInformation("Study {Study}: leave-one-site-out fold without {Site}: AUC {Auc:F3} on n={N}", def.StudyId, fold.SiteId, S.Loso[i].Auc, S.Loso[i].N);
+            await StartNextFold();
+            return;
+        }
+        fold = S.Loso[i] = fold with { Model = round.Result, ServerState = round.Kind == WorkKind.Train ? round.NextServerState : fold.ServerState };
+        if (round.Kind == WorkKind.Standardise) await OpenFoldRound(fold, 1, WorkKind.Train);
+        else if (local < def.Rounds) await OpenFoldRound(fold, local + 1, WorkKind.Train);
+        else await OpenFoldRound(fold, def.Rounds + 1, WorkKind.Evaluate);
+    }
+
+    /// <summary>The fold's result on the site left out: its exact AUC, and the CI from the score histograms it sent.</summary>
+    private async Task<LosoFold> Evaluated(LosoFold fold, RoundView round)
+    {
+        if (round.Evaluation?.Sites.FirstOrDefault(s => s.SiteId == fold.SiteId) is not { } e)
+            return fold with { State = LosoFoldState.Failed, Note = $"site '{fold.SiteId}' did not answer the fold's evaluation round {round.Round}" };
+        var variance = double.NaN;
+        if (await GrainFactory.GetGrain<IRoundGrain>(IRoundGrain.Key(S.Definition!.StudyId, round.Round)).AcceptedPayload(fold.SiteId) is { } sha
+            && await blobs.Get(sha) is { } bytes)
+        {
+            var payload = TensorCodec.Deserialize(bytes);
+            variance = new ScoreHistogram(payload[ScoreHistogram.PositivesTensor].Values.ToArray(), payload[ScoreHistogram.NegativesTensor].Values.ToArray()).DeLongVariance();
+        }
+        var (low, high) = ScoreHistogram.Ci95(e.Auc, variance);
+        return fold with
+        {
+            State = LosoFoldState.Completed, N = e.N, Auc = e.Auc, AucCiLow = low, AucCiHigh = high, Loss = e.Loss,
+            Note = double.IsFinite(e.Auc) ? "" : "patients of one outcome class only at the site: no AUC",
+        };
     }
 
     private async Task Finish(StudyState final, string reason)
@@ -299,6 +423,7 @@ public sealed class StudyGrain(
         FailureReason = S.FailureReason,
         FinalModel = S.State == StudyState.Completed ? S.CurrentModel : null,
         EnrolledSites = S.EnrolledSites,
+        LeaveOneSiteOut = S.Loso,
         Preparation = S.Preparation,
     };
 }

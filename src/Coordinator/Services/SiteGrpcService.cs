@@ -287,7 +287,7 @@ public sealed class SiteGrpcService(
                 Seed = study.Training.Seed + (ulong)t.Round,
             };
             m.FeatureNames.AddRange(study.FeatureNames);
-            if (study.Imaging is { } imaging) m.Imaging = new ImagingFeatures { SettingsYaml = imaging.SettingsYaml, Roi = imaging.Roi };
+            if (study.Imaging is { } imaging) m.Imaging = StudyMapping.ToFeatures(imaging);
             if (study.DeepModel is { } deep) m.DeepModel = StudyMapping.ToProto(deep);
             if (t.Kind == WorkKind.Train)
                 foreach (var (k, v) in RoundGrain.StrategyFor(study).SiteParameters) m.StrategyParameters[k] = v;

@@ -118,7 +118,7 @@ public static class StudyFile
         {
             var top = Fields(doc, "", ["study_id", "description", "model", "feature_names", "label_column", "rounds", "site_ids", "min_sites",
                 "round_timeout_seconds", "training", "strategy", "strategy_parameters", "imaging", "no_standardisation",
-                "deep_model", "initial_model_id", "cohort", "harmonisation", "feature_selection", "privacy", "validation"]);
+                "deep_model", "initial_model_id", "cohort", "harmonisation", "feature_selection", "privacy", "validation", "leave_one_site_out"]);
             var training = Section(top, "training", ["local_epochs", "learning_rate", "l2", "batch_size", "seed"]);
             var defaults = new TrainingSettings();
             var studyId = String(top, "study_id", "");
@@ -155,8 +155,7 @@ public static class StudyFile
                 FeatureSelection = FeatureSelection(top),
             };
             definition = definition with { Privacy = Privacy(top) };
-            Validation(top);
-            return definition;
+            return definition with { LeaveOneSiteOut = Validation(top) | LeaveOneSiteOut(top) };
         }
 
         // ---- executed sections ----
@@ -164,7 +163,7 @@ public static class StudyFile
         private ImagingSource? Imaging(Dictionary<string, YamlNode> top, IReadOnlyDictionary<string, string> attachments)
         {
             if (!top.ContainsKey("imaging")) return null;
-            var f = Section(top, "imaging", ["settings_yaml", "settings_file", "preset", "roi", "roi_source"]);
+            var f = Section(top, "imaging", ["settings_yaml", "settings_file", "preset", "roi", "roi_source", "delta_baseline", "delta_follow_up", "pet_threshold_method", "pet_threshold_value"]);
             var sources = new[] { "imaging.settings_yaml", "imaging.settings_file", "imaging.preset" }.Where(f.ContainsKey).ToList();
             string settings = "";
             if (sources.Count != 1)
@@ -190,7 +189,13 @@ public static class StudyFile
                 catch (FedRad.Radiomics.Settings.SettingsException e) { Problem(top["imaging"], sources[0], e.Message); }
             }
             var roi = String(f, "imaging.roi", "");
-            var source = String(f, "imaging.roi_source", roi.Length > 0 ? "rtstruct" : "manifest");
+            // Fields named as in ImagingFeatures, so that a spec written as JSON (no roi_source) reads back as a study file.
+            var thresholdMethod = String(f, "imaging.pet_threshold_method", "");
+            var source = String(f, "imaging.roi_source", thresholdMethod.Length > 0 ? "pet_threshold" : roi.Length > 0 ? "rtstruct" : "manifest");
+            var thresholdValue = 0.0;
+            foreach (var key in new[] { "imaging.pet_threshold_method", "imaging.pet_threshold_value" })
+                if (f.ContainsKey(key) && source != "pet_threshold" && !(key.EndsWith("method") ? thresholdMethod.Length == 0 : Double(f, key, 0) == 0))
+                    Problem(f[key], key, $"{key["imaging.".Length..]} is for roi_source: pet_threshold, not {source}");
             switch (source)
             {
                 case "rtstruct" or "seg":
@@ -200,13 +205,22 @@ public static class StudyFile
                     if (roi.Length > 0) Problem(f["imaging.roi"], "imaging.roi", $"roi_source {source} takes each patient's mask from the manifest: leave roi out");
                     break;
                 case "pet_threshold":
-                    Problem(f["imaging.roi_source"], "imaging.roi_source", "pet_threshold (automatic PET delineation) is not run by the sites yet; give an RTSTRUCT ROI, a SEG segment or NIfTI masks in the manifest");
+                    // Delineated inside each PET row's manifest mask (roi: its RTSTRUCT name or SEG label, if it needs one).
+                    if (thresholdMethod == FedRad.Imaging.Rois.ThresholdDelineation.Fixed)
+                        thresholdValue = Double(f, "imaging.pet_threshold_value", FedRad.Imaging.Rois.Delineation.DefaultFixedThreshold);
+                    else if (thresholdMethod == FedRad.Imaging.Rois.ThresholdDelineation.Relative)
+                        thresholdValue = Double(f, "imaging.pet_threshold_value", FedRad.Imaging.Rois.Delineation.DefaultRelativeFraction);
+                    else
+                        Problem(f.GetValueOrDefault("imaging.pet_threshold_method", f["imaging.roi_source"]), "imaging.pet_threshold_method",
+                            $"roi_source pet_threshold needs pet_threshold_method: fixed (SUV >= pet_threshold_value, default {FedRad.Imaging.Rois.Delineation.DefaultFixedThreshold}, in the region) "
+                            + $"or relative (SUV >= pet_threshold_value x SUVmax in the region, default {FedRad.Imaging.Rois.Delineation.DefaultRelativeFraction}){(thresholdMethod.Length > 0 ? $", got '{thresholdMethod}'" : "")}");
                     break;
                 default:
-                    Problem(f["imaging.roi_source"], "imaging.roi_source", $"unknown roi_source '{source}' (known: rtstruct, seg, nifti, manifest)");
+                    Problem(f["imaging.roi_source"], "imaging.roi_source", $"unknown roi_source '{source}' (known: rtstruct, seg, nifti, manifest, pet_threshold)");
                     break;
             }
-            return new ImagingSource(settings, roi);
+            // Delta radiomics: the two manifest timepoints; StudyRules checks them with the feature names.
+            return new ImagingSource(settings, roi, String(f, "imaging.delta_baseline", ""), String(f, "imaging.delta_follow_up", ""), thresholdMethod, thresholdValue);
         }
 
         /// <summary>A deep model's architecture and inputs (docs/deep-learning.md); mlp gets the default hidden widths when it names none.</summary>
@@ -312,16 +326,26 @@ public static class StudyFile
             return new FeatureSelectionSettings(method, Int(f, "feature_selection.max_features", 1, min: 1));
         }
 
-        // ---- recorded sections: validated here, kept in the definition's text, not executed yet ----
+        // ---- the validation plan ----
 
-        private void Validation(Dictionary<string, YamlNode> top)
+        /// <summary>The StudySpec's top-level field (a spec written as JSON): the same as validation.leave_one_site_out.</summary>
+        private bool LeaveOneSiteOut(Dictionary<string, YamlNode> top)
         {
-            if (!top.ContainsKey("validation")) return;
+            if (!top.TryGetValue("leave_one_site_out", out var node)) return false;
+            if (top.TryGetValue("validation", out var validation) && validation is YamlMappingNode v && v.Children.ContainsKey(new YamlScalarNode("leave_one_site_out")))
+                Problem(node, "leave_one_site_out", "give validation.leave_one_site_out or the spec's leave_one_site_out, not both");
+            return Bool(top, "leave_one_site_out", false);
+        }
+
+        /// <summary>The validation plan; returns whether leave-one-site-out validation is asked for (executed after the evaluation round).</summary>
+        private bool Validation(Dictionary<string, YamlNode> top)
+        {
+            if (!top.ContainsKey("validation")) return false;
             var f = Section(top, "validation", ["pooled", "per_site", "leave_one_site_out"]);
             foreach (var key in new[] { "validation.pooled", "validation.per_site" })
                 if (f.ContainsKey(key) && !Bool(f, key, true))
                     Problem(f[key], key, "the evaluation round always reports pooled and per-site discrimination; it cannot be turned off");
-            Bool(f, "validation.leave_one_site_out", false);
+            return Bool(f, "validation.leave_one_site_out", false);
         }
 
         // ---- typed access: each records the field's position and reports a wrong type with it ----

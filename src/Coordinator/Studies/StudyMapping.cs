@@ -22,11 +22,12 @@ public static class StudyMapping
         MinSites = s.MinSites == 0 ? 1 : s.MinSites,
         RoundTimeoutSeconds = s.RoundTimeoutSeconds == 0 ? 60 : s.RoundTimeoutSeconds,
         Strategy = string.IsNullOrEmpty(s.Strategy) ? "fedavg" : s.Strategy,
-        Imaging = s.Imaging is null ? null : new ImagingSource(s.Imaging.SettingsYaml, s.Imaging.Roi),
+        Imaging = s.Imaging is null ? null : FromFeatures(s.Imaging),
         DeepModel = s.DeepModel is null ? null : FromProto(s.DeepModel),
         // Patch models normalise their patches themselves: no standardisation round (an mlp has one, as logreg).
         Standardise = !s.NoStandardisation && !DeepModelRules.IsPatchModel(s.Model),
         StrategyParameters = s.StrategyParameters.ToDictionary(),
+        LeaveOneSiteOut = s.LeaveOneSiteOut,
         Privacy = s.Privacy is not { } p ? null : new StudyPrivacy
         {
             MinCohort = p.MinCohort,
@@ -72,6 +73,7 @@ public static class StudyMapping
             MinSites = d.MinSites, RoundTimeoutSeconds = d.RoundTimeoutSeconds, Strategy = d.Strategy,
             NoStandardisation = !d.Standardise,
             InitialModelId = d.InitialModelId,
+            LeaveOneSiteOut = d.LeaveOneSiteOut,
             Training = new TrainingConfig
             {
                 LocalEpochs = d.Training.LocalEpochs, LearningRate = d.Training.LearningRate,
@@ -79,7 +81,7 @@ public static class StudyMapping
             },
         };
         if (d.DeepModel is { } deep) s.DeepModel = ToProto(deep);
-        if (d.Imaging is { } imaging) s.Imaging = new ImagingFeatures { SettingsYaml = imaging.SettingsYaml, Roi = imaging.Roi };
+        if (d.Imaging is { } imaging) s.Imaging = ToFeatures(imaging);
         s.FeatureNames.AddRange(d.FeatureNames);
         s.SiteIds.AddRange(d.SiteIds);
         foreach (var (k, v) in d.StrategyParameters) s.StrategyParameters[k] = v;
@@ -97,6 +99,15 @@ public static class StudyMapping
         }
         return s;
     }
+
+    public static ImagingSource FromFeatures(ImagingFeatures f) => new(f.SettingsYaml, f.Roi, f.DeltaBaseline, f.DeltaFollowUp, f.PetThresholdMethod, f.PetThresholdValue);
+
+    /// <summary>The imaging part of a spec, and of the sites' tasks.</summary>
+    public static ImagingFeatures ToFeatures(ImagingSource i) => new()
+    {
+        SettingsYaml = i.SettingsYaml, Roi = i.Roi, DeltaBaseline = i.DeltaBaseline, DeltaFollowUp = i.DeltaFollowUp,
+        PetThresholdMethod = i.PetThresholdMethod, PetThresholdValue = i.PetThresholdValue,
+    };
 
     public static DeepModelSettings FromProto(DeepModel m) => new()
     {
@@ -184,6 +195,16 @@ public static class StudyMapping
             DefinitionSha256 = v.Definition.DefinitionSha256,
         };
         status.EnrolledSites.AddRange(v.EnrolledSites);
+        foreach (var f in v.LeaveOneSiteOut)
+        {
+            var fold = new LeaveOneSiteOutFold
+            {
+                SiteId = f.SiteId, State = f.State.ToString().ToLowerInvariant(), N = f.N, Auc = f.Auc, AucCiLow = f.AucCiLow, AucCiHigh = f.AucCiHigh,
+                Loss = f.Loss, Note = f.Note, FirstRound = f.FirstRound, LastRound = f.LastRound, ModelId = f.Model?.Sha256 ?? "",
+            };
+            fold.TrainingSites.AddRange(f.TrainingSites);
+            status.LeaveOneSiteOut.Add(fold);
+        }
         foreach (var r in rounds)
         {
             var rs = new RoundStatus

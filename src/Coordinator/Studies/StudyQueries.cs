@@ -126,7 +126,8 @@ public sealed class StudyQueries(IGrainFactory grains, IBlobStore blobs)
     {
         var rounds = view.Rounds.ToList();
         var id = view.Definition.StudyId;
-        if (view.State == StudyState.Running && rounds.All(r => r.Round != view.CurrentRound) &&
+        // A leave-one-site-out fold's open round (after the evaluation round) shows in the fold, not among the study's rounds.
+        if (view.State == StudyState.Running && rounds.All(r => r.Round != view.CurrentRound) && view.CurrentRound <= view.Definition.Rounds + 1 &&
             await grains.GetGrain<IRoundGrain>(IRoundGrain.Key(id, view.CurrentRound)).GetView() is { } open)
             rounds.Add(open);
         return rounds;

@@ -67,11 +67,25 @@ public static partial class StudyRules
         }
         catch (ArgumentException e) { Add(e.Message.Contains("parameter", StringComparison.Ordinal) ? "strategy_parameters" : "strategy", e.Message); }
         PreparationProblems(d, deep, Add);
+        if (d.LeaveOneSiteOut && d.SiteIds.Count == 1)
+            Add("validation.leave_one_site_out", "leave-one-site-out validation needs at least two sites; site_ids lists one");
+        // Each fold trains every other site again: differential privacy calibrated for the study's own rounds would not cover that.
+        if (d.LeaveOneSiteOut && d.Privacy?.DifferentialPrivacy is not null)
+            Add("validation.leave_one_site_out", "leave-one-site-out validation trains each site again in every fold that keeps it, beyond the rounds privacy.differential_privacy is calibrated for; "
+                + "leave it out of a differentially private study (or run it as an exact analysis: fedrad analysis run)");
+        if (d.LeaveOneSiteOut && d.Privacy?.SecureAggregation == true && d.SiteIds.Count is > 0 and < 3)
+            Add("validation.leave_one_site_out", $"leave-one-site-out validation with privacy.secure_aggregation needs at least 3 sites (a fold trains on the others under secure aggregation, which needs 2); site_ids lists {d.SiteIds.Count}");
         var t = d.Training;
         if (t.LocalEpochs is < 1 or > 1000) Add("training.local_epochs", $"training.local_epochs must be 1..1000, got {t.LocalEpochs}");
         if (!(t.LearningRate > 0 && t.LearningRate <= 10)) Add("training.learning_rate", $"training.learning_rate must be in (0, 10], got {t.LearningRate}");
         if (!(t.L2 >= 0 && double.IsFinite(t.L2))) Add("training.l2", $"training.l2 must be a finite value >= 0, got {t.L2}");
         if (t.BatchSize < 0) Add("training.batch_size", $"training.batch_size must be >= 0 (0 = full batch), got {t.BatchSize}");
+        if (!deep && d.Imaging is { } imaging)
+        {
+            DeltaProblems(d, imaging, Add);
+            if (imaging.PetThresholdMethod.Length > 0 && new FedRad.Imaging.Rois.ThresholdDelineation(imaging.PetThresholdMethod, imaging.PetThresholdValue).Problem() is { } threshold)
+                Add("imaging.pet_threshold_value", $"imaging.pet_threshold_value: {threshold}");
+        }
         if (d.Privacy is { } privacy) PrivacyProblems(d, privacy, Add);
         if (d.DefinitionText.Length > 0 && d.DefinitionSha256 != Sha256(d.DefinitionText))
             Add("definition", "the recorded SHA-256 does not match the definition's text");
@@ -101,6 +115,29 @@ public static partial class StudyRules
             if (s.MaxFeatures < 1 || (d.FeatureNames.Count > 0 && s.MaxFeatures > d.FeatureNames.Count))
                 add("feature_selection.max_features", $"feature_selection.max_features must be 1..{d.FeatureNames.Count} (the number of feature_names), got {s.MaxFeatures}");
         }
+    }
+
+    /// <summary>The columns a delta radiomics study's site table has (docs/radiomics.md, "Delta radiomics studies").</summary>
+    public static readonly string[] DeltaPrefixes = ["delta_diff_", "delta_rel_", "baseline_", "follow_up_"];
+
+    private static void DeltaProblems(StudyDefinition d, ImagingSource imaging, Action<string, string> add)
+    {
+        string baseline = imaging.DeltaBaseline, followUp = imaging.DeltaFollowUp;
+        if (baseline.Length == 0 && followUp.Length == 0)
+        {
+            if (d.FeatureNames.FirstOrDefault(f => DeltaPrefixes.Any(p => f.StartsWith(p, StringComparison.Ordinal))) is { } named)
+                add("feature_names", $"feature '{named}' is a delta radiomics column: the study needs imaging.delta_baseline and imaging.delta_follow_up (the two manifest timepoints)");
+            return;
+        }
+        if (baseline.Length == 0 || followUp.Length == 0)
+            add(baseline.Length == 0 ? "imaging.delta_baseline" : "imaging.delta_follow_up", "delta radiomics needs both imaging.delta_baseline and imaging.delta_follow_up: the manifest timepoint labels of the two scans");
+        else if (baseline == followUp)
+            add("imaging.delta_follow_up", $"delta radiomics compares two different timepoints; delta_baseline and delta_follow_up are both '{baseline}'");
+        foreach (var (field, label) in new[] { ("imaging.delta_baseline", baseline), ("imaging.delta_follow_up", followUp) })
+            if (label.Length > 0 && (label.Contains(',') || label.Trim() != label))
+                add(field, $"timepoint '{label}' cannot be a manifest value (no commas, no leading or trailing spaces)");
+        foreach (var f in d.FeatureNames.Where(f => !DeltaPrefixes.Any(p => f.StartsWith(p, StringComparison.Ordinal))))
+            add("feature_names", $"feature '{f}' is not a column of a delta radiomics study's table; name each feature with one of {string.Join(", ", DeltaPrefixes.Select(p => p + "*"))} (e.g. delta_diff_nm_lesion_stat_mean)");
     }
 
     /// <summary>Strategies whose rule needs only the sum of the updates: the only ones secure aggregation and DP-FedAvg can run.</summary>

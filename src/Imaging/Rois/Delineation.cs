@@ -42,3 +42,33 @@ public static class Delineation
             throw new ArgumentException($"the region '{region.Name}' is not on the SUV image grid");
     }
 }
+
+/// <summary>
+/// A study's automatic PET delineation, applied to a region a site already has (the manifest's mask): <c>fixed</c>, SUV ≥
+/// <see cref="Value"/> inside it as the search region; <c>relative</c>, SUV ≥ <see cref="Value"/> × the SUVmax inside it
+/// as the seed region (<see cref="Delineation"/>).
+/// </summary>
+public sealed record ThresholdDelineation(string Method, double Value)
+{
+    public const string Fixed = "fixed";
+    public const string Relative = "relative";
+    public static readonly string[] Methods = [Fixed, Relative];
+
+    public MaskVolume Apply(ImageVolume suv, MaskVolume region) => Method switch
+    {
+        Fixed => Delineation.FixedThreshold(suv, Value, region),
+        Relative => Delineation.RelativeThreshold(suv, region, Value),
+        _ => throw new ArgumentException($"unknown PET delineation '{Method}' (known: {string.Join(", ", Methods)})"),
+    };
+
+    /// <summary>What is wrong with the parameters, or null.</summary>
+    public string? Problem() => Method switch
+    {
+        Fixed when !(Value > 0 && double.IsFinite(Value)) => $"a fixed threshold is an SUV > 0, got {Value}",
+        Relative when !(Value > 0 && Value <= 1) => $"a relative threshold is a fraction of SUVmax in (0, 1], got {Value}",
+        Fixed or Relative => null,
+        _ => $"unknown PET delineation '{Method}' (known: {string.Join(", ", Methods)})",
+    };
+
+    public override string ToString() => Method == Fixed ? $"SUV ≥ {Value:0.###} in the region" : $"SUV ≥ {100 * Value:0.#}% of the region's SUVmax";
+}

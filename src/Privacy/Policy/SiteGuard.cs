@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using FedRad.Privacy.Audit;
 using FedRad.Privacy.DifferentialPrivacy;
 
 namespace FedRad.Privacy.Policy;

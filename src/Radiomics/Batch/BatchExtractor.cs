@@ -222,7 +222,7 @@ public static class BatchExtractor
             w.WriteLine($"{r.Line},{FeatureWriter.Csv(r.PatientId)},{FeatureWriter.Csv(r.Timepoint)},{r.Input.Modality},{FeatureWriter.Csv(e.ReplaceLineEndings(" "))}");
     }
 
-    /// <summary>SHA-256 of everything a result depends on: each row's inputs (path, size, write time), ROI selection and settings.</summary>
+    /// <summary>SHA-256 of everything a result depends on: each row's inputs (path, size, write time), ROI selection and delineation, SPECT calibration and settings.</summary>
     private static string CacheKey(IEnumerable<string> parts) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n--\n", parts))));
 
@@ -235,6 +235,9 @@ public static class BatchExtractor
             foreach (var f in Files(p)) sb.Append(f.Length).Append(':').Append(f.LastWriteTimeUtc.Ticks).Append(';');
         }
         sb.Append(row.Input.RoiName).Append('|').Append(row.Input.Segment).Append('|').Append(row.Input.Modality).Append('|');
+        // A SPECT row's values (counts or SUV) depend on the calibration it is quantified with.
+        if (row.Input.SpectCalibration is { } calibration) sb.AppendJoin(';', calibration.Entries).Append('|');
+        if (row.Input.Threshold is { } threshold) sb.Append(threshold.Method).Append(':').Append(threshold.Value.ToString("R", CultureInfo.InvariantCulture)).Append('|');
         return sb.Append(SettingsLoader.ToYaml(settings)).ToString();
     }
 

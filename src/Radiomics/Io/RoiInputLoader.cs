@@ -17,17 +17,24 @@ namespace FedRad.Radiomics.Io;
 /// NIfTI values are used as stored.</param>
 /// <param name="SpectCalibration">The site's SPECT camera calibration, for NM rows, which must then reach SUV
 /// (<see cref="SuvRefusedException"/> otherwise); null: counts unless the header carries vendor units.</param>
+/// <param name="Threshold">Automatic PET delineation (PT rows only): the ROI is the thresholded part of the mask's region.</param>
 public sealed record RoiInput(string ImagePath, string MaskPath, string? RoiName, int? Segment, string Modality,
-    SpectCalibrationTable? SpectCalibration = null);
+    SpectCalibrationTable? SpectCalibration = null, ThresholdDelineation? Threshold = null);
 
 /// <summary>Loads an image and its ROI mask through the Imaging readers (DICOM series, PET SUV, SPECT, NIfTI, RTSTRUCT, SEG).</summary>
 public static class RoiInputLoader
 {
     public static (ImageVolume Image, MaskVolume Mask, IReadOnlyList<string> Warnings) Load(RoiInput input)
     {
+        if (input.Threshold is not null && input.Modality != "PT")
+            throw new InvalidDataException($"{input.ImagePath}: automatic PET delineation ({input.Threshold}) needs a PET image (modality PT), not {input.Modality}");
         var (image, frame, warnings) = LoadImage(input);
         var roi = RoiLoader.Load(input.MaskPath, image.Grid, frame, new RoiSelection(input.RoiName, input.Segment));
-        return (image, roi.Mask, [.. warnings, .. roi.Warnings]);
+        if (input.Threshold is not { } threshold) return (image, roi.Mask, [.. warnings, .. roi.Warnings]);
+        var delineated = threshold.Apply(image, roi.Mask);
+        if (!delineated.Voxels.Contains(true))
+            throw new InvalidDataException($"{input.ImagePath}: automatic PET delineation ({threshold}) left no voxel of the region '{roi.Mask.Name}'");
+        return (image, delineated, [.. warnings, .. roi.Warnings]);
     }
 
     /// <summary>The image alone (for a modality that takes its ROI from another image of a multimodal set).</summary>

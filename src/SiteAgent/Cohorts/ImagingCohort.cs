@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using FedRad.Imaging.Rois;
 using FedRad.Imaging.Spect;
 using FedRad.Learning.Data;
 using FedRad.Protocol.V1;
@@ -46,12 +47,24 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
         catch (InvalidDataException e) { throw new CohortFormatException(e.Message); }
         if (imaging.Roi.Length > 0)
             rows = rows.Select(r => r.Input.RoiName is null && r.Input.Segment is null ? r with { Input = r.Input with { RoiName = imaging.Roi } } : r).ToList();
+        var delta = Timepoints(imaging, ref rows);
+        if (imaging.PetThresholdMethod.Length > 0)
+        {
+            // Automatic PET delineation inside each PET row's manifest mask; other modalities keep their mask.
+            var threshold = new ThresholdDelineation(imaging.PetThresholdMethod, imaging.PetThresholdValue);
+            if (threshold.Problem() is { } problem) throw new CohortFormatException($"the study's PET delineation: {problem}");
+            if (!rows.Any(r => r.Input.Modality == "PT"))
+                throw new CohortFormatException($"{ManifestPath}: the study delineates the ROI on PET ({threshold}) but no row has modality PT");
+            rows = rows.Select(r => r.Input.Modality == "PT" ? r with { Input = r.Input with { Threshold = threshold } } : r).ToList();
+        }
         var (calibration, calibrationText) = SpectCalibration(rows);
         if (calibration is not null)
             rows = rows.Select(r => r.Input.Modality == "NM" ? r with { Input = r.Input with { SpectCalibration = calibration } } : r).ToList();
 
-        // The calibration's text is part of the key: the batch cache does not know it, and new calibration means new SUVs.
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(imaging.SettingsYaml + "\n" + imaging.Roi + "\n" + calibrationText)))[..16];
+        // The calibration's text is part of the key (new calibration means new SUVs), and so are the delta timepoints and the delineation.
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+            imaging.SettingsYaml + "\n" + imaging.Roi + "\n" + calibrationText + "\n" + imaging.DeltaBaseline + "\n" + imaging.DeltaFollowUp
+            + "\n" + imaging.PetThresholdMethod + "\n" + imaging.PetThresholdValue.ToString("R", CultureInfo.InvariantCulture))))[..16];
         var folder = Path.Combine(dataDirectory, ".fedrad", "features", key);
         Directory.CreateDirectory(folder);
         var progress = new Progress<BatchProgress>(p =>
@@ -59,13 +72,83 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
             if (p.Done == p.Total || p.Done % 10 == 0)
                 log.LogInformation("Radiomics: {Done}/{Total} patients ({Cached} from cache, {Failed} failed)", p.Done, p.Total, p.FromCache, p.Failed);
         });
-        var result = await BatchExtractor.RunAsync(rows, settings, Path.Combine(folder, "features.csv"), new BatchOptions(Environment.ProcessorCount), progress, ct);
+        var result = await BatchExtractor.RunAsync(rows, settings, Path.Combine(folder, "features.csv"), new BatchOptions(Environment.ProcessorCount, Delta: delta), progress, ct);
         foreach (var (row, error) in result.Failures)
-            log.LogWarning("Radiomics: {Manifest} line {Line} (patient {Patient}) left out: {Error}", ManifestPath, row.Line, row.PatientId, error);
+            log.LogWarning("Radiomics: {Manifest} line {Line} (patient {Patient}{Timepoint}) left out: {Error}", ManifestPath, row.Line, row.PatientId,
+                row.Timepoint.Length == 0 ? "" : ", timepoint " + row.Timepoint, error);
 
+        var table = delta is { } d ? DeltaTable(result.WidePath, result.DeltaPath!, d, Path.Combine(folder, "features.patients.csv")) : result.WidePath;
         var cohortPath = Path.Combine(folder, $"cohort-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join(',', features) + "|" + labelColumn + "|" + string.Join(',', extras))))[..12]}.csv");
-        Join(result.WidePath, features, labelColumn, extras, cohortPath);
+        Join(table, features, labelColumn, extras, cohortPath);
         return cohortPath;
+    }
+
+    /// <summary>
+    /// The study's delta timepoints, checked against the manifest: both must be in it and every patient needs a row at
+    /// each (else the site refuses, naming the patient); rows at other timepoints are not extracted. Without delta, a
+    /// patient may have one timepoint only, since the table has one row per patient.
+    /// </summary>
+    private (string Baseline, string FollowUp)? Timepoints(ImagingFeatures imaging, ref List<ManifestRow> rows)
+    {
+        if (imaging.DeltaBaseline.Length == 0 && imaging.DeltaFollowUp.Length == 0)
+        {
+            if (rows.GroupBy(r => r.PatientId).FirstOrDefault(g => g.Select(r => r.Timepoint).Distinct().Count() > 1) is { } several)
+                throw new CohortFormatException($"{ManifestPath}: patient '{several.Key}' has rows at timepoints {string.Join(", ", several.Select(r => $"'{r.Timepoint}' (line {r.Line})").Distinct())}; "
+                    + "a study without imaging.delta takes one timepoint per patient");
+            return null;
+        }
+        var (baseline, followUp) = (imaging.DeltaBaseline, imaging.DeltaFollowUp);
+        if (baseline.Length == 0 || followUp.Length == 0 || baseline == followUp)
+            throw new CohortFormatException($"the study's delta timepoints '{baseline}' and '{followUp}' are not two timepoints");
+        var present = rows.Select(r => r.Timepoint).Distinct().Order(StringComparer.Ordinal).ToList();
+        foreach (var t in new[] { baseline, followUp })
+            if (!present.Contains(t))
+                throw new CohortFormatException($"{ManifestPath}: no row has timepoint '{t}' (timepoints in the manifest: {string.Join(", ", present.Select(p => $"'{p}'"))}); "
+                    + $"the study's delta radiomics compares '{baseline}' with '{followUp}'");
+        foreach (var patient in rows.GroupBy(r => r.PatientId))
+            foreach (var t in new[] { baseline, followUp })
+                if (!patient.Any(r => r.Timepoint == t))
+                    throw new CohortFormatException($"{ManifestPath}: patient '{patient.Key}' (line {patient.First().Line}) has no row at timepoint '{t}'; "
+                        + $"the study's delta radiomics needs every patient at '{baseline}' and at '{followUp}'");
+        var other = rows.Count(r => r.Timepoint != baseline && r.Timepoint != followUp);
+        if (other > 0) log.LogInformation("Radiomics: {Count} rows of {Manifest} at timepoints other than {Baseline} and {FollowUp} are not used", other, ManifestPath, baseline, followUp);
+        rows = rows.Where(r => r.Timepoint == baseline || r.Timepoint == followUp).ToList();
+        return (baseline, followUp);
+    }
+
+    /// <summary>
+    /// One row per patient with both timepoints extracted: the baseline's features as baseline_*, the follow-up's as
+    /// follow_up_*, and the batch's delta (delta_diff_*, delta_rel_*).
+    /// </summary>
+    private string DeltaTable(string widePath, string deltaPath, (string Baseline, string FollowUp) timepoints, string outPath)
+    {
+        var wide = ReadCsv(widePath);
+        var delta = ReadCsv(deltaPath);
+        int patientCol = Array.IndexOf(wide[0], "patient_id"), timepointCol = Array.IndexOf(wide[0], "timepoint");
+        var featureCols = Enumerable.Range(0, wide[0].Length).Where(i => i != patientCol && i != timepointCol).ToArray();
+        var byVisit = wide.Skip(1).ToDictionary(r => (r[patientCol], r[timepointCol]));
+        var deltaCols = Enumerable.Range(0, delta[0].Length).Where(i => delta[0][i].StartsWith("delta_", StringComparison.Ordinal)).ToArray();
+
+        var sb = new StringBuilder("patient_id");
+        foreach (var prefix in new[] { "baseline_", "follow_up_" })
+            foreach (var i in featureCols) sb.Append(',').Append(prefix).Append(wide[0][i]);
+        foreach (var i in deltaCols) sb.Append(',').Append(delta[0][i]);
+        sb.AppendLine();
+        foreach (var r in delta.Skip(1))
+        {
+            var patient = r[0];
+            sb.Append(patient);
+            foreach (var t in new[] { timepoints.Baseline, timepoints.FollowUp })
+                foreach (var i in featureCols) sb.Append(',').Append(byVisit[(patient, t)][i]);
+            foreach (var i in deltaCols) sb.Append(',').Append(r[i]);
+            sb.AppendLine();
+        }
+        var missing = wide.Skip(1).Select(r => r[patientCol]).Distinct().Count() - (delta.Count - 1);
+        if (missing > 0)
+            log.LogWarning("Radiomics: {Count} patients of {Manifest} lack features at {Baseline} or {FollowUp} (see the failures above); left out of the delta table",
+                missing, ManifestPath, timepoints.Baseline, timepoints.FollowUp);
+        File.WriteAllText(outPath, sb.ToString());
+        return outPath;
     }
 
     /// <summary>The site's SPECT calibration and its text, when the manifest has NM rows and the site has one.</summary>

@@ -138,11 +138,27 @@ public sealed class AdminCliTests
             Assert.Equal(0, report.Code);
             var html = File.ReadAllText(P("report", "report.html"));
             Assert.Contains(fileSha, html);
-            Assert.Contains("leave-one-site-out validation; FedAvg studies do not run it yet", html);
+            // The study ran leave-one-site-out validation, and its pooled AUC comes from binned scores: the report says both.
+            var text = WebUtility.HtmlDecode(html);
+            Assert.Contains("validated per site and by leave-one-site-out (internal-external validation).", text);
+            Assert.Contains("through the sites' histograms of predicted probabilities in 100 bins", text);
+            Assert.DoesNotContain("exactly as a centralised analysis", text);
+            Assert.Contains("leave-one-site-out (fitted without the site):", text);
             var discrimination = File.ReadAllLines(P("report", "discrimination.csv"));
             var value = Array.IndexOf(discrimination[0].Split(','), "value");
             var pooledRow = discrimination.Single(l => l.StartsWith("pooled", StringComparison.Ordinal)).Split(',');
             Assert.Equal(pooledAuc, double.Parse(pooledRow[value], CultureInfo.InvariantCulture));
+            var folds = final.GetProperty("leaveOneSiteOut").EnumerateArray().ToList();
+            Assert.Equal(["site-1", "site-2", "site-3"], folds.Select(f => f.GetProperty("siteId").GetString()));
+            var table = await Fedrad("study", "status", "good", "--coordinator", url, "--token", viewer);
+            Assert.Equal(0, table.Code);
+            Assert.Contains("leave-one-site-out", table.Output);
+            foreach (var fold in folds)
+            {
+                Assert.Contains(fold.GetProperty("auc").GetDouble().ToString("F3", CultureInfo.InvariantCulture), table.Output);
+                var row = discrimination.Single(l => l.StartsWith($"leave-one-site-out,{fold.GetProperty("siteId").GetString()},", StringComparison.Ordinal)).Split(',');
+                Assert.Equal(fold.GetProperty("auc").GetDouble(), double.Parse(row[value], CultureInfo.InvariantCulture));
+            }
             var cohort = File.ReadAllLines(P("report", "cohort.csv"));
             foreach (var profile in SyntheticCohort.Profiles(3))
             {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using FedRad.Cli.Reports;
+using FedRad.Learning.Metrics;
 
 namespace FedRad.IntegrationTests.Admin;
 
@@ -21,7 +22,7 @@ public sealed class BinnedAucTests
         for (var i = 0; i < 180; i++) positives[Math.Clamp((int)(60 + 15 * Gaussian(rng)), 0, bins - 1)]++;
         for (var i = 0; i < 260; i++) negatives[Math.Clamp((int)(42 + 15 * Gaussian(rng)), 0, bins - 1)]++;
 
-        var ours = StudyValidation.BinnedAuc(positives, negatives)!;
+        var ours = new ScoreHistogram(positives, negatives);
 
         var csv = Path.Combine(Directory.CreateTempSubdirectory("fedrad-binned-").FullName, "scores.csv");
         var lines = new List<string> { "y,s" };
@@ -41,9 +42,9 @@ public sealed class BinnedAucTests
         Assert.True(r.ExitCode == 0, $"Rscript failed: {error}");
         var values = output.Trim().Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
-        Assert.Equal(values[0], ours.Auc, 1e-12);
-        Assert.Equal(values[1], ours.Variance, 1e-12);
-        Assert.InRange(ours.Auc, 0.7, 0.9);
+        Assert.Equal(values[0], ours.Auc(), 1e-12);
+        Assert.Equal(values[1], ours.DeLongVariance(), 1e-12);
+        Assert.InRange(ours.Auc(), 0.7, 0.9);
     }
 
     [Fact]
@@ -51,7 +52,7 @@ public sealed class BinnedAucTests
     {
         var roc = StudyValidation.Roc([0, 2, 1], [1, 1, 0]);
         Assert.Equal([(1.0, 0.0), (1.0, 0.5), (1 / 3.0, 1.0), (0.0, 1.0)], roc.Select(p => (p.Sensitivity, p.Specificity)));
-        Assert.Null(StudyValidation.BinnedAuc([0, 0, 0], [1, 2, 3]));
+        Assert.True(double.IsNaN(new ScoreHistogram([0, 0, 0], [1, 2, 3]).DeLongVariance()));
     }
 
     private static double Gaussian(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());

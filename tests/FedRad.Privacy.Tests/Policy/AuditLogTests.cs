@@ -1,4 +1,6 @@
-using FedRad.Privacy.Policy;
+using System.Security.Cryptography;
+using System.Text;
+using FedRad.Privacy.Audit;
 
 namespace FedRad.Privacy.Tests.Policy;
 
@@ -17,16 +19,22 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
-    public void Each_line_carries_the_sha256_of_the_line_before_and_the_chain_verifies()
+    public void Each_line_carries_its_own_sha256_and_the_one_of_the_line_before_and_the_chain_verifies()
     {
         var log = Write(4);
         var lines = File.ReadAllLines(PathOf);
         Assert.Contains($"\"prev\":\"{AuditLog.Genesis}\"", lines[0]);
-        for (var i = 1; i < lines.Length; i++)
+        var hashes = new List<string>();
+        foreach (var line in lines)
         {
-            var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(lines[i - 1])));
-            Assert.Contains($"\"prev\":\"{expected}\"", lines[i]);
+            // The hash is the last field; it covers the line without it.
+            var at = line.LastIndexOf(",\"hash\":\"", StringComparison.Ordinal);
+            var body = line[..at] + "}";
+            var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
+            Assert.Equal($",\"hash\":\"{hash}\"}}", line[at..]);
+            hashes.Add(hash);
         }
+        for (var i = 1; i < lines.Length; i++) Assert.Contains($"\"prev\":\"{hashes[i - 1]}\"", lines[i]);
         var check = AuditLog.Verify(PathOf);
         Assert.True(check.Ok);
         Assert.Equal(4, check.Lines);
@@ -46,9 +54,13 @@ public sealed class AuditLogTests : IDisposable
         File.WriteAllLines(PathOf, original.Select((l, i) => i == 1 ? l.Replace("reason 2", "reason 9") : l));
         var edited = AuditLog.Verify(PathOf);
         Assert.False(edited.Ok);
-        Assert.Equal(3, edited.BadLine);
-        Assert.Contains("does not match the line before it", edited.Reason);
-        Assert.Contains("line 3", Assert.Throws<AuditLogException>(() => AuditLog.Open(PathOf, out _)).Message);
+        Assert.Equal(2, edited.BadLine);
+        Assert.Contains("does not match its hash", edited.Reason);
+        Assert.Contains("line 2", Assert.Throws<AuditLogException>(() => AuditLog.Open(PathOf, out _)).Message);
+
+        // The last line edited is caught too: every line carries its own hash.
+        File.WriteAllLines(PathOf, original.Select((l, i) => i == 4 ? l.Replace("reason 5", "reason 0") : l));
+        Assert.Equal(5, AuditLog.Verify(PathOf).BadLine);
 
         File.WriteAllLines(PathOf, original.Where((_, i) => i != 2));
         var removed = AuditLog.Verify(PathOf);
@@ -61,6 +73,6 @@ public sealed class AuditLogTests : IDisposable
         Assert.Contains("incomplete", cut.Reason);
 
         File.WriteAllLines(PathOf, original.Take(2).Append("{not json").Concat(original.Skip(3)));
-        Assert.Contains("not a JSON audit entry", AuditLog.Verify(PathOf).Reason);
+        Assert.Contains("not an audit entry", AuditLog.Verify(PathOf).Reason);
     }
 }

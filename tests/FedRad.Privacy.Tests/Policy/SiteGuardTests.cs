@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FedRad.Privacy.DifferentialPrivacy;
+using FedRad.Privacy.Audit;
 using FedRad.Privacy.Policy;
 
 namespace FedRad.Privacy.Tests.Policy;

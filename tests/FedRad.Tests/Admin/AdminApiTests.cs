@@ -43,7 +43,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         await _c.DisposeAsync();
     }
 
-    private static string StudyFile(string id, int rounds, string sites = "[site-1, site-2, site-3]") => $"""
+    private static string StudyFile(string id, int rounds, string sites = "[site-1, site-2, site-3]", bool leaveOneSiteOut = true) => $"""
         study_id: {id}
         feature_names: [{string.Join(", ", SyntheticCohort.FeatureNames)}]
         label_column: {SyntheticCohort.LabelColumn}
@@ -52,7 +52,7 @@ public sealed class AdminApiTests : IAsyncLifetime
         min_sites: 1
         round_timeout_seconds: 60
         training: {"{"}local_epochs: 2, learning_rate: 0.1, l2: 0.001, batch_size: 32, seed: 3{"}"}
-        validation: {"{"}leave_one_site_out: true{"}"}
+        validation: {"{"}leave_one_site_out: {(leaveOneSiteOut ? "true" : "false")}{"}"}
         """;
 
     private Task<StudyStatus> Create(string text) =>
@@ -85,6 +85,9 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(StudyState.Completed, status.State);
         Assert.Equal(["site-1", "site-2", "site-3"], status.EnrolledSites);
         Assert.Equal(created.DefinitionSha256, status.DefinitionSha256);
+        // The file asks for leave-one-site-out validation: a fold per site after the evaluation round, outside the registry below.
+        Assert.Equal(["site-1", "site-2", "site-3"], status.LeaveOneSiteOut.Select(f => f.SiteId));
+        Assert.All(status.LeaveOneSiteOut, f => Assert.Equal("completed", f.State));
 
         // Registry: standardisation round 0, training rounds 1 and 2, each started from the one before;
         // round 0 from the initial model, which the blob store serves by that id.
@@ -158,7 +161,7 @@ public sealed class AdminApiTests : IAsyncLifetime
     {
         // A site with no agent: its task waits in the open round until the study is cancelled.
         await _c.Register("idle-site");
-        await Create(StudyFile("to-cancel", rounds: 5, sites: "[idle-site]"));
+        await Create(StudyFile("to-cancel", rounds: 5, sites: "[idle-site]", leaveOneSiteOut: false));
         await _c.Admin.StartStudyAsync(new StudyRef { StudyId = "to-cancel" });
         Assert.Equal("to-cancel/0/idle-site", (await FirstTask("idle-site"))?.TaskId);
 

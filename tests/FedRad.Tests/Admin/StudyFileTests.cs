@@ -36,7 +36,7 @@ public sealed class StudyFileTests
           min_cohort: 10
           secure_aggregation: true
           differential_privacy: {epsilon: 3, delta: 1.0e-5, clip_norm: 1.5, noise: central}
-        validation: {pooled: true, per_site: true, leave_one_site_out: true}
+        validation: {pooled: true, per_site: true, leave_one_site_out: false}
         """;
 
     [Fact]
@@ -141,6 +141,15 @@ public sealed class StudyFileTests
     }
 
     [Fact]
+    public void Leave_one_site_out_is_refused_with_differential_privacy_whose_budget_covers_the_study_rounds_only()
+    {
+        var e = Assert.Throws<StudyFileException>(() => StudyFile.Parse(Full.Replace("leave_one_site_out: false", "leave_one_site_out: true"), "study.yaml", new Dictionary<string, string>()));
+        Assert.Contains("field validation.leave_one_site_out: leave-one-site-out validation trains each site again in every fold that keeps it, beyond the rounds privacy.differential_privacy is calibrated for", e.Message);
+        var withoutDp = Full.Replace("leave_one_site_out: false", "leave_one_site_out: true").Replace("  differential_privacy: {epsilon: 3, delta: 1.0e-5, clip_norm: 1.5, noise: central}\n", "");
+        Assert.True(StudyFile.Parse(withoutDp, "study.yaml", new Dictionary<string, string>()).LeaveOneSiteOut);
+    }
+
+    [Fact]
     public void Every_problem_is_reported_at_once_with_its_line_and_field()
     {
         const string bad = """
@@ -200,7 +209,37 @@ public sealed class StudyFileTests
         Assert.Contains("unknown preset 'nope' (known: ct-hu-fbs25-3d,", preset.Message);
 
         var threshold = Assert.Throws<StudyFileException>(() => StudyFile.Parse("study_id: img\nfeature_names: [f]\nimaging: {preset: pet-suv-fbs0.25-3d, roi_source: pet_threshold}\n", "s.yaml", new Dictionary<string, string>()));
-        Assert.Contains("pet_threshold (automatic PET delineation) is not run by the sites yet", threshold.Message);
+        Assert.Contains("roi_source pet_threshold needs pet_threshold_method: fixed", threshold.Message);
+    }
+
+    [Fact]
+    public void Delta_radiomics_names_two_manifest_timepoints_and_features_of_the_delta_table()
+    {
+        const string good = "study_id: d\nfeature_names: [delta_diff_nm_lesion_stat_mean, baseline_nm_lesion_stat_mean]\nimaging: {preset: spect-suv-fbs0.25-3d, roi: Lesion, delta_baseline: day1, delta_follow_up: day4}\n";
+        var d = StudyFile.Parse(good, "d.yaml", new Dictionary<string, string>());
+        Assert.Equal(("day1", "day4"), (d.Imaging!.DeltaBaseline, d.Imaging.DeltaFollowUp));
+        var spec = StudyMapping.ToSpec(d);
+        Assert.Equal(("day1", "day4"), (spec.Imaging.DeltaBaseline, spec.Imaging.DeltaFollowUp));
+        Assert.Equal(d.Imaging, StudyMapping.FromSpec(spec).Imaging);
+
+        const string bad = """
+            study_id: d
+            feature_names: [nm_lesion_stat_mean, delta_rel_nm_lesion_stat_mean]
+            imaging:
+              preset: spect-suv-fbs0.25-3d
+              roi: Lesion
+              delta_baseline: day1
+            """;
+        var e = Assert.Throws<StudyFileException>(() => StudyFile.Parse(bad, "d.yaml", new Dictionary<string, string>()));
+        Assert.Contains("line 3, field imaging.delta_follow_up: delta radiomics needs both imaging.delta_baseline and imaging.delta_follow_up", e.Message);
+        Assert.Contains("line 2, field feature_names: feature 'nm_lesion_stat_mean' is not a column of a delta radiomics study's table; name each feature with one of delta_diff_*, delta_rel_*, baseline_*, follow_up_*", e.Message);
+        Assert.Equal(2, e.Problems.Count);
+
+        var same = Assert.Throws<StudyFileException>(() => StudyFile.Parse(good.Replace("day4", "day1"), "d.yaml", new Dictionary<string, string>()));
+        Assert.Contains("field imaging.delta_follow_up: delta radiomics compares two different timepoints; delta_baseline and delta_follow_up are both 'day1'", same.Message);
+
+        var noDelta = Assert.Throws<StudyFileException>(() => StudyFile.Parse("study_id: d\nfeature_names: [delta_diff_nm_lesion_stat_mean]\nimaging: {preset: spect-suv-fbs0.25-3d, roi: Lesion}\n", "d.yaml", new Dictionary<string, string>()));
+        Assert.Contains("feature 'delta_diff_nm_lesion_stat_mean' is a delta radiomics column: the study needs imaging.delta_baseline and imaging.delta_follow_up", noDelta.Message);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using FedRad.Coordinator.Contracts.Events;
 using FedRad.Coordinator.Events;
+using FedRad.Privacy.Audit;
 
 namespace FedRad.Tests.Events;
 
@@ -20,8 +21,8 @@ public sealed class AuditChainTests
     {
         var path = WriteLog(5);
         new AuditLogWriter(path).Append(Guid.NewGuid(), new SiteHealthy("a", DateTimeOffset.UnixEpoch), DateTimeOffset.UnixEpoch);
-        var result = AuditChain.Verify(path);
-        Assert.True(result.Ok, result.Message);
+        var result = AuditLog.Verify(path);
+        Assert.True(result.Ok, result.Message(path));
         Assert.Equal(6, result.Lines);
     }
 
@@ -32,9 +33,10 @@ public sealed class AuditChainTests
         var lines = File.ReadAllLines(path);
         lines[2] = lines[2].Replace("\"round\":2", "\"round\":7");
         File.WriteAllLines(path, lines);
-        var result = AuditChain.Verify(path);
+        var result = AuditLog.Verify(path);
         Assert.False(result.Ok);
-        Assert.Contains("line 3 was edited", result.Message);
+        Assert.Equal(3, result.BadLine);
+        Assert.Contains("was edited", result.Reason);
     }
 
     [Fact]
@@ -42,10 +44,10 @@ public sealed class AuditChainTests
     {
         var path = WriteLog(5);
         File.WriteAllLines(path, File.ReadAllLines(path).Where((_, i) => i != 1));
-        var result = AuditChain.Verify(path);
+        var result = AuditLog.Verify(path);
         Assert.False(result.Ok);
-        Assert.Contains("line 2", result.Message);
-        Assert.Contains("deleted or reordered", result.Message);
+        Assert.Equal(2, result.BadLine);
+        Assert.Contains("sequence number 3, expected 2", result.Reason);
     }
 
     [Fact]
@@ -55,7 +57,7 @@ public sealed class AuditChainTests
         var lines = File.ReadAllLines(path);
         (lines[3], lines[4]) = (lines[4], lines[3]);
         File.WriteAllLines(path, lines);
-        Assert.False(AuditChain.Verify(path).Ok);
+        Assert.False(AuditLog.Verify(path).Ok);
     }
 
     [Fact]
@@ -65,11 +67,13 @@ public sealed class AuditChainTests
         var lines = File.ReadAllLines(path);
         var at = lines[1].LastIndexOf(",\"hash\":\"", StringComparison.Ordinal);
         var body = lines[1][..at].Replace("\"round\":1", "\"round\":9") + "}";
-        lines[1] = AuditChain.Seal(body, AuditChain.Hash(body));
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(body)));
+        lines[1] = body[..^1] + ",\"hash\":\"" + hash + "\"}";
         File.WriteAllLines(path, lines);
-        var result = AuditChain.Verify(path);
+        var result = AuditLog.Verify(path);
         Assert.False(result.Ok);
-        Assert.Contains("line 3 does not follow line 2", result.Message);
+        Assert.Equal(3, result.BadLine);
+        Assert.Contains("does not follow line 2", result.Reason);
     }
 
     [Fact]

@@ -120,6 +120,24 @@ function renderStudy(st, now) {
           el("tr", { class: "pooled" }, el("td", {}, "pooled"), el("td", { class: "num" }, num(ev.pooledN)), el("td", { class: "num", "data-pooled-auc": "" }, fixed(ev.pooledAuc, 3)), el("td", { class: "num" }, fixed(ev.pooledLoss, 4)))))));
   }
 
+  // Leave-one-site-out folds (after the evaluation round): each site's AUC under the model trained without it.
+  const folds = st.leaveOneSiteOut || [];
+  if (folds.length > 0) {
+    card.append(el("div", { class: "evaluation loso" },
+      el("h3", {}, "Leave-one-site-out"),
+      el("table", { class: "loso" },
+        el("thead", {}, el("tr", {}, ...["site left out", "trained on", "state", "rounds", "patients", "AUC", "95% CI (DeLong)", "note"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, ...folds.map((f) => el("tr", { "data-fold": f.siteId },
+          el("td", {}, f.siteId),
+          el("td", {}, (f.trainingSites || []).join(", ")),
+          el("td", {}, el("span", { class: f.state }, f.state)),
+          el("td", { class: "num" }, `${f.firstRound}–${f.lastRound}`),
+          el("td", { class: "num" }, f.state === "completed" ? num(f.n || 0) : "–"),
+          el("td", { class: "num", "data-fold-auc": "" }, fixed(f.auc, 3)),
+          el("td", { class: "num" }, finite(f.aucCiLow) && finite(f.aucCiHigh) ? `[${fixed(f.aucCiLow, 3)}, ${fixed(f.aucCiHigh, 3)}]` : "–"),
+          el("td", {}, f.note || "")))))));
+  }
+
   if (st.definition) card.append(el("details", {}, el("summary", {}, "study definition"), el("pre", { class: "definition" }, st.definition)));
   return card;
 }

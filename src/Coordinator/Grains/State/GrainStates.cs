@@ -41,8 +41,12 @@ public sealed class StudyGrainState : IHasOutbox
     [Id(9)] public List<OutboxEntry> Outbox { get; set; } = [];
     /// <summary>The plan of the current round, saved before the round is opened so that it can be opened again after a crash.</summary>
     [Id(10)] public RoundPlan? CurrentPlan { get; set; }
+    /// <summary>Leave-one-site-out folds, one per enrolled site, set up when the evaluation round has closed.</summary>
+    [Id(20)] public List<LosoFold> Loso { get; set; } = [];
+    /// <summary>The last leave-one-site-out round already taken into account (Advance runs more than once per round).</summary>
+    [Id(21)] public int LosoLastClosedRound { get; set; }
     /// <summary>The preparation before training (inclusion counts, ComBat fit, selected features); null when the study has none.</summary>
-    [Id(20)] public PreparationResult? Preparation { get; set; }
+    [Id(30)] public PreparationResult? Preparation { get; set; }
 }
 
 [GenerateSerializer, Alias("FedRad.RoundGrainState")]
