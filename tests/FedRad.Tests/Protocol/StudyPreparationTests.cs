@@ -33,6 +33,7 @@ public sealed class StudyPreparationTests(ITestOutputHelper output)
             - {column: age, min: 50}
         harmonisation: {method: combat, batch_by: site, covariates: [age, sex]}
         feature_selection: {method: univariate_auc, max_features: 3}
+        validation: {leave_one_site_out: true}
         """;
 
     private static Dictionary<(string, string), double> Reference() =>
@@ -139,6 +140,9 @@ public sealed class StudyPreparationTests(ITestOutputHelper output)
             Assert.Equal(4, status.Evaluation.Sites.Count);
             Assert.Equal((long)selected.Length + 0, status.Preparation.SelectedFeatures.Count);
             Assert.Equal(Sites.Sum(s => (long)r[("included", s)]), status.Evaluation.PooledN);
+            // Leave-one-site-out folds run on the prepared definition: each evaluates the site's included patients.
+            Assert.Equal(Sites, status.LeaveOneSiteOut.Select(f => f.SiteId));
+            Assert.All(status.LeaveOneSiteOut, f => Assert.Equal(("completed", (long)r[("included", f.SiteId)]), (f.State, f.N)));
 
             // The validation report shows the preparation: excluded counts, ComBat with per-site distributions
             // before and after, the selection with every feature's AUC; the model's features are the selected ones.
@@ -157,6 +161,7 @@ public sealed class StudyPreparationTests(ITestOutputHelper output)
             Assert.Contains("Feature selection (univariate_auc, before standardisation, on the harmonised pooled data): kept f1, f3, f5 of 6", html);
             Assert.Contains(FormattableString.Invariant($"f2 {r[("feature_auc", "f2")]:F3}"), html);
             Assert.Contains("ComBat (parametric empirical Bayes, federated), batch: site; covariates preserved: age, sex", html);
+            Assert.Contains("Leave-one-site-out folds reuse the study", html);
         }
         finally
         {
