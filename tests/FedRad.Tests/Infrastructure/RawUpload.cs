@@ -21,7 +21,8 @@ public static class RawUpload
     /// <summary>Sends the header and the payload's chunks (from <paramref name="from"/>, up to <paramref name="until"/> bytes) and returns the response.</summary>
     public static async Task<UploadResponse> Send(SiteService.SiteServiceClient client, UploadHeader header, byte[] payload, long from = 0, long? until = null, int chunkBytes = TransferLimits.MaxChunkBytes)
     {
-        using var call = client.UploadResult();
+        // A deadline, so that a call the server never answers fails the test instead of hanging the suite.
+        using var call = client.UploadResult(deadline: DateTime.UtcNow.AddSeconds(60));
         header.ResumeOffset = from;
         await call.RequestStream.WriteAsync(new UploadMessage { Header = header });
         var end = until ?? payload.Length;

@@ -110,7 +110,9 @@ public sealed class TestCoordinator : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _channel.Dispose();
-        await _app.StopAsync();
+        // Bounded: a shutdown that waits on a stuck call fails the run's cleanup instead of hanging the whole suite.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();
     }
 

@@ -23,7 +23,8 @@ public sealed class UploadValidationTests : IAsyncLifetime
     public async Task Bad_uploads_are_refused_with_clear_statuses_and_nothing_aggregated_is_lost()
     {
         await _c.Register("a", "b", "outsider");
-        await _c.StartStudy("bad-input", ["a", "b"], features: 2, rounds: 1, minSites: 2);
+        // A long deadline: the round must stay open through every refusal below, however slow the machine.
+        await _c.StartStudy("bad-input", ["a", "b"], features: 2, rounds: 1, minSites: 2, timeoutSeconds: 600);
         var site = _c.Site;
 
         var first = await RawUpload.Send(site, "bad-input", 1, "a", 10, RawUpload.LogReg([1, 2], 0.5));
