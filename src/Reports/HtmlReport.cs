@@ -74,11 +74,14 @@ internal static class HtmlReport
         if (r.Calibration is { } cal)
         {
             Section(h, "calibration", "Calibration");
-            h.Append($"<p>Brier score {Format.F3(cal.Brier)}; calibration intercept {Format.F3(cal.Intercept)} (ideal 0), slope {Format.F3(cal.Slope)} (ideal 1). " +
-                "These are apparent values on the development data; the leave-one-site-out section gives them on each site left out.</p>\n");
+            if (cal.Brier is not null || cal.Intercept is not null)
+                h.Append($"<p>Brier score {Format.F3(cal.Brier)}; calibration intercept {Format.F3(cal.Intercept)} (ideal 0), slope {Format.F3(cal.Slope)} (ideal 1). " +
+                    "These are apparent values on the development data; the leave-one-site-out section gives them on each site left out.</p>\n");
             if (cal.Curve is { } curve)
             {
-                h.Append($"<p>Patients are grouped by pooled risk group of equal size ({curve.Groups} groups, cut between pooled order statistics); each site counts its own patients in each group.</p>\n");
+                h.Append(cal.Grouping is { } grouping
+                    ? $"<p>{Escape(grouping)}</p>\n"
+                    : $"<p>Patients are grouped by pooled risk group of equal size ({curve.Groups} groups, cut between pooled order statistics); each site counts its own patients in each group.</p>\n");
                 Figure(h, Figures.Calibration(curve));
                 Rows(h, ["group", "patients", "positive outcomes", "mean predicted", "observed", "observed 95% CI (exact)"],
                     curve.Pooled.Select(g => new[] { g.Group.ToString(), Num(g.Count.ToString()), Num(g.Positives.ToString()), Num(Format.F3(g.MeanPredicted)),

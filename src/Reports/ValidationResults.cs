@@ -111,7 +111,8 @@ public sealed record DiscriminationResults(string Measure, string CiMethod, Metr
 public sealed record SiteMetric(string Site, Metric? Value, string? Note);
 
 /// <param name="Curve">Observed vs predicted by pooled risk group; null when it could not be made.</param>
-public sealed record CalibrationResults(double? Brier, double? Intercept, double? Slope, CalibrationCurveResult? Curve);
+/// <param name="Grouping">How the groups were made, when not pooled risk groups of equal size (a FedAvg study's binned scores).</param>
+public sealed record CalibrationResults(double? Brier, double? Intercept, double? Slope, CalibrationCurveResult? Curve, string? Grouping = null);
 
 /// <param name="Metric">AUC or C-index on the site left out.</param>
 public sealed record LosoFold(string Site, Metric? Metric, double? Brier, double? CalibrationIntercept, double? CalibrationSlope, string? Note);

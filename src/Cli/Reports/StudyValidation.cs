@@ -65,7 +65,8 @@ public static class StudyValidation
         if (folds.Count > 0)
             notes.Add($"Leave-one-site-out: for each site, the model trained on the other sites alone (the same {spec.Rounds} {spec.Strategy} rounds, training settings and seeds, "
                 + "with its own standardisation over those sites) and evaluated on the site left out: AUC computed exactly at that site, 95% CI DeLong on its binned scores.");
-        notes.Add("Calibration and coefficients with CIs come from exact federated analyses (fedrad analysis run with \"validation\": true), not from a FedAvg study.");
+        notes.Add("Calibration: observed against predicted probability in groups of width 0.1 made from the same histograms (exact counts; mean predicted at the bins' centres). "
+            + "Brier score, calibration intercept and slope, and coefficients with CIs come from exact federated analyses (fedrad analysis run with \"validation\": true), not from a FedAvg study.");
 
         notes.AddRange(PreparationNotes(status));
         var features = status.Preparation is { SelectedFeatures.Count: > 0 } selection ? selection.SelectedFeatures.ToList() : spec.FeatureNames.ToList();
@@ -86,6 +87,10 @@ public static class StudyValidation
                     spec.FeatureNames.Except(status.Preparation?.UnadjustedFeatures ?? []).ToList(), status.Preparation?.UnadjustedFeatures.ToList() ?? [])
                 : null,
             FeatureDistributions = status.Preparation?.Distributions.Select(Distribution).ToList() ?? [],
+            Calibration = pooledPos.Length % 10 != 0 ? null : new CalibrationResults(null, null, null,
+                CalibrationCurve.FromScoreHistograms(pooledPos, pooledNeg, detail.Sites.ToDictionary(s => s.SiteId, s => (s.Positives.ToArray(), s.Negatives.ToArray()))),
+                $"Patients are grouped by predicted probability in groups of equal width (0.1), merged from the sites' {pooledPos.Length}-bin histograms; counts and observed proportions are exact, "
+                + $"the mean predicted probability takes each patient at its bin's centre (within {0.5 / pooledPos.Length:0.####} of the true mean)."),
             PooledScoreBins = pooledPos.Length,
             LeaveOneSiteOut = folds,
             LeaveOneSiteOutNotRun = folds.Count > 0 ? null : "the study definition did not ask for it: validation.leave_one_site_out",

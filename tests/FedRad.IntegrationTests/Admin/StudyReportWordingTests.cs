@@ -68,6 +68,24 @@ public sealed class StudyReportWordingTests : IDisposable
         WebUtility.HtmlDecode(Regex.Match(html, $"<p[^>]* id=\"{id}\">(.*?)</p>", RegexOptions.Singleline).Groups[1].Value);
 
     [Fact]
+    public void A_FedAvg_study_has_a_calibration_plot_from_its_histograms_whose_groups_count_every_patient()
+    {
+        var (status, detail) = Study(loso: false);
+        var dir = Write(loso: false);
+        var html = WebUtility.HtmlDecode(File.ReadAllText(Path.Combine(dir, "report.html")));
+        Assert.Contains("groups of equal width (0.1), merged from the sites' 100-bin histograms", html);
+        var groups = File.ReadAllLines(Path.Combine(dir, "calibration_groups.csv")).Skip(1).Select(l => l.Split(',')).Where(c => c[0] == "pooled").ToList();
+        // Every evaluated patient is in one group, and each group's positives are the histograms' positives in its probability range.
+        Assert.Equal(detail.Sites.Sum(s => s.N), groups.Sum(c => int.Parse(c[5])));
+        foreach (var c in groups)
+        {
+            var g = int.Parse(c[2]) - 1;
+            var positives = detail.Sites.Sum(s => s.Positives.Skip(10 * g).Take(10).Sum());
+            Assert.Equal(positives, double.Parse(c[6], System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    [Fact]
     public void Without_leave_one_site_out_the_report_says_it_was_not_run_and_that_the_pooled_AUC_is_binned()
     {
         var html = File.ReadAllText(Path.Combine(Write(loso: false), "report.html"));

@@ -5,7 +5,8 @@ namespace FedRad.Statistics.Coordinator.Validation;
 
 /// <summary>One risk group of a calibration plot.</summary>
 /// <param name="Group">1-based, lowest predicted risk first.</param>
-/// <param name="ScoreLow">Cut on the linear predictor below the group (null for the first group): the group holds scores above it.</param>
+/// <param name="ScoreLow">Cut below the group (null for the first group): the group holds scores above it. On the linear
+/// predictor for exact analyses, on the predicted probability for groups made from binned scores.</param>
 /// <param name="ScoreHigh">Cut above the group (null for the last): the group holds scores at or below it.</param>
 /// <param name="ObservedCiLow">Exact (Clopper-Pearson) 95% interval of the observed proportion, as R's binom.test.</param>
 public sealed record CalibrationGroup(int Group, double? ScoreLow, double? ScoreHigh, int Count, int Positives, double MeanPredicted, double Observed,
@@ -49,6 +50,42 @@ public static class CalibrationCurve
                 answers.ToDictionary(a => a.Site, a => Groups(cuts, a.Bins.ToArray())), notes);
         }
         throw new AnalysisFailedException($"calibration plot: every grouping ({string.Join(", ", Groupings)} risk groups) was refused: {string.Join("; ", notes)}");
+    }
+
+    /// <summary>
+    /// The calibration plot of a FedAvg study's evaluation, from the histograms of predicted probability by outcome that
+    /// the sites already sent (equal-width bins on [0, 1]): <paramref name="groups"/> groups of equal probability width
+    /// (bins merged; a group without patients is left out). Counts and positives are exact; the mean predicted
+    /// probability of a group takes each patient at its bin's centre, so it is within half a bin width of the true mean.
+    /// </summary>
+    public static CalibrationCurveResult FromScoreHistograms(double[] positives, double[] negatives,
+        IReadOnlyDictionary<string, (double[] Positives, double[] Negatives)> perSite, int groups = 10)
+    {
+        var bins = positives.Length;
+        if (negatives.Length != bins || bins % groups != 0)
+            throw new ArgumentException($"calibration from histograms: {bins} bins cannot be merged into {groups} groups of equal width");
+        IReadOnlyList<CalibrationGroup> Curve(double[] pos, double[] neg)
+        {
+            var perGroup = bins / groups;
+            var rows = new List<CalibrationGroup>();
+            for (var g = 0; g < groups; g++)
+            {
+                double count = 0, positive = 0, predicted = 0;
+                for (var b = g * perGroup; b < (g + 1) * perGroup; b++)
+                {
+                    count += pos[b] + neg[b];
+                    positive += pos[b];
+                    predicted += (pos[b] + neg[b]) * (b + 0.5) / bins;
+                }
+                if (count == 0) continue;
+                int n = (int)count, x = (int)positive;
+                rows.Add(new CalibrationGroup(g + 1, g == 0 ? null : (double)g / groups, g == groups - 1 ? null : (double)(g + 1) / groups,
+                    n, x, predicted / count, positive / count, ClopperPearsonLow(x, n), ClopperPearsonHigh(x, n)));
+            }
+            return rows;
+        }
+        return new CalibrationCurveResult(groups, Curve(positives, negatives), perSite.ToDictionary(s => s.Key, s => Curve(s.Value.Positives, s.Value.Negatives)),
+            [$"groups of equal width in predicted probability ({1.0 / groups:0.##}) from {bins}-bin score histograms; mean predicted at the bins' centres (within {0.5 / bins:0.####})"]);
     }
 
     private static IReadOnlyList<CalibrationGroup> Groups(RiskGroupCuts cuts, CalibrationBin[] bins) =>
