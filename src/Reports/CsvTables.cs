@@ -33,8 +33,10 @@ internal static class CsvTables
                 Roc("pooled", r.Discrimination.PooledRoc).Concat(r.Discrimination.SiteRoc.SelectMany(s => Roc(s.Key, s.Value))));
         if (r.Calibration is { } cal)
         {
-            files["calibration.csv"] = Table(["quantity", "value"],
-                [Row("brier", cal.Brier), Row("calibration_intercept", cal.Intercept), Row("calibration_slope", cal.Slope)]);
+            // A FedAvg study's report has the grouped curve only (no Brier, intercept or slope): no file of blanks.
+            if (cal.Brier is not null || cal.Intercept is not null || cal.Slope is not null)
+                files["calibration.csv"] = Table(["quantity", "value"],
+                    [Row("brier", cal.Brier), Row("calibration_intercept", cal.Intercept), Row("calibration_slope", cal.Slope)]);
             if (cal.Curve is { } curve)
                 files["calibration_groups.csv"] = Table(["scope", "groups", "group", "score_low", "score_high", "patients", "positives", "mean_predicted", "observed", "observed_ci_low", "observed_ci_high"],
                     Groups("pooled", curve.Groups, curve.Pooled).Concat(curve.PerSite.SelectMany(s => Groups(s.Key, curve.Groups, s.Value))));

@@ -50,7 +50,7 @@ internal static class HtmlReport
             [m.IsSurvival ? "events (pooled)" : "positive outcomes (pooled)", m.Cases.ToString()],
             ["sites included / named", $"{r.Cohort.Count(c => c.Included)} / {r.Cohort.Count}"],
             [$"pooled {d.Measure} (95% CI)", $"<span id=\"pooled-{Id(d.Measure)}\">{Format.Estimate(d.Pooled)}</span>"],
-            .. r.Calibration is { } c ? new[]
+            .. r.Calibration is { } c && (c.Brier is not null || c.Intercept is not null) ? new[]
             {
                 new[] { "Brier score", Format.F3(c.Brier) }, ["calibration intercept (in the large)", Format.F3(c.Intercept)], ["calibration slope", Format.F3(c.Slope)],
             } : [],

@@ -74,6 +74,8 @@ public sealed class StudyReportWordingTests : IDisposable
         var dir = Write(loso: false);
         var html = WebUtility.HtmlDecode(File.ReadAllText(Path.Combine(dir, "report.html")));
         Assert.Contains("groups of equal width (0.1), merged from the sites' 100-bin histograms", html);
+        Assert.False(File.Exists(Path.Combine(dir, "calibration.csv"))); // no Brier, intercept or slope from a FedAvg study
+        Assert.DoesNotContain("<td>Brier score</td>", html); // the summary has no row of blanks
         var groups = File.ReadAllLines(Path.Combine(dir, "calibration_groups.csv")).Skip(1).Select(l => l.Split(',')).Where(c => c[0] == "pooled").ToList();
         // Every evaluated patient is in one group, and each group's positives are the histograms' positives in its probability range.
         Assert.Equal(detail.Sites.Sum(s => s.N), groups.Sum(c => int.Parse(c[5])));
