@@ -1,6 +1,7 @@
 using FedRad.Privacy.SecureAggregation;
 using FedRad.Statistics.Coordinator;
 using FedRad.Statistics.Coordinator.Models;
+using FedRad.Statistics.Coordinator.Validation;
 using FedRad.Statistics.Protocol;
 using FedRad.Statistics.Simulation;
 
@@ -73,6 +74,15 @@ public sealed class SecureSumTests(ITestOutputHelper output)
         Assert.Equal(-2 * clear.LogLikelihood, -2 * secure.LogLikelihood, 1e-5);
         var glmDeviance = RFixture.Get("glm_raw", "deviance", "model");
         Assert.True(Math.Abs(-2 * secure.LogLikelihood - glmDeviance) <= 1e-7 * glmDeviance, $"deviance {-2 * secure.LogLikelihood} vs glm {glmDeviance}");
+
+        // Calibration (Brier, intercept and slope: logistic fits on the score) is made of sums too.
+        var scored = ModelScore.With(new DataSpec(), clear);
+        var clearCalibration = await Calibration.EvaluateAsync(RFixture.Federation(), ModelScore.Column, "y", scored, ct);
+        var secureCalibration = await Calibration.EvaluateAsync(new Federation([channel]), ModelScore.Column, "y", scored, ct);
+        output.WriteLine($"calibration secure vs clear: Δ Brier {Math.Abs(clearCalibration.Brier - secureCalibration.Brier):E2}, Δ intercept {Math.Abs(clearCalibration.Intercept - secureCalibration.Intercept):E2}, Δ slope {Math.Abs(clearCalibration.Slope - secureCalibration.Slope):E2}");
+        Assert.Equal(clearCalibration.Brier, secureCalibration.Brier, 1e-8);
+        Assert.Equal(clearCalibration.Intercept, secureCalibration.Intercept, 1e-6);
+        Assert.Equal(clearCalibration.Slope, secureCalibration.Slope, 1e-6);
 
         // What the summing side got from each site is the masked vector, never the site's own encoded aggregate.
         var scale = Math.ScaleB(1.0, FractionBits);
