@@ -1,4 +1,6 @@
 using FedRad.Privacy.SecureAggregation;
+using FedRad.Statistics.Analyses;
+using FedRad.Statistics.Data;
 using FedRad.Statistics.Coordinator;
 using FedRad.Statistics.Coordinator.Models;
 using FedRad.Statistics.Coordinator.Validation;
@@ -111,6 +113,30 @@ public sealed class SecureSumTests(ITestOutputHelper output)
         var dropped = await PooledMoments.ComputeAsync(new Federation([Secure(drop: "D")]), RFixture.Features, ct: ct);
         Assert.Equal(withoutD.Count, dropped.Count);
         Assert.True(withoutD.Mean.Zip(dropped.Mean, (a, b) => Math.Abs(a - b)).Max() < 1e-8);
+    }
+
+    [Fact]
+    public async Task A_secure_analysis_reports_the_pooled_fit_and_calibration_and_refuses_plans_that_need_per_site_answers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var plan = new FitOptions { Model = "logistic", Outcome = "y", Features = RFixture.LogisticTerms };
+        var clear = await FederatedFit.RunAsync(plan, RFixture.Sites().Endpoints, ct: ct);
+        var secure = await FederatedFit.RunAsync(plan with { SecureAggregation = true }, [new SiteEndpoint("secure-sum", "all sites", Secure())], ct: ct);
+        foreach (var f in RFixture.LogisticTerms)
+            Assert.Equal((double)clear["coefficients"]![f]!, (double)secure["coefficients"]![f]!, 1e-8);
+        Assert.Equal((int)clear["n"]!, (int)secure["n"]!);
+        Assert.Equal((double)clear["brier"]!, (double)secure["brier"]!, 1e-10);
+        Assert.Equal((double)clear["calibration"]!["slope"]!, (double)secure["calibration"]!["slope"]!, 1e-8);
+        Assert.Null(secure["auc"]);
+        Assert.Empty(secure["loso"]!.AsArray());
+        Assert.Contains(secure["notes"]!.AsArray(), n => ((string)n!).Contains("'rank.bins'"));
+
+        async Task<string> Refused(FitOptions o) =>
+            (await Assert.ThrowsAsync<StatisticsInputException>(() => FederatedFit.RunAsync(o with { SecureAggregation = true }, [new SiteEndpoint("secure-sum", "all sites", Secure())], ct: ct))).Message;
+        Assert.Contains("'combat.design'", await Refused(plan with { Harmonize = "combat" }));
+        Assert.Contains("'cox.event-times'", await Refused(new FitOptions { Model = "cox", Time = "time", Event = "event", Features = RFixture.Features }));
+        Assert.Contains("'score.counts'", await Refused(plan with { Validation = true }));
+        Assert.Contains("penalised", await Refused(plan with { Penalty = "l2", Lambda = 0.1 }));
     }
 
     [Fact]
