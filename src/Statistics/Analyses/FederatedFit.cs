@@ -40,6 +40,10 @@ public record FitOptions
     /// site, per-site ROC, calibration by risk decile, Kaplan-Meier by risk group, feature distributions
     /// before/after harmonisation) into the result's "validation". Extra rounds and disclosures: docs/reports.md.</summary>
     public bool Validation { get; init; }
+
+    /// <summary>The channels stand for the secure sum of the sites (docs/statistics.md, "Secure aggregation"):
+    /// only summable requests are sent; a plan that needs per-site answers is refused before any request.</summary>
+    public bool SecureAggregation { get; init; }
 }
 
 /// <summary>
@@ -66,6 +70,7 @@ public static class FederatedFit
         if (o.Harmonize is null && (o.Covariates.Count > 0 || o.BatchBy is not null))
             throw new StatisticsInputException("--covariates and --batch-by need --harmonize combat");
         var penalty = ParsePenalty(o.Penalty, o.Lambda, o.Alpha);
+        if (o.SecureAggregation) RefuseWhatSecureAggregationHides(o, logistic, penalty);
 
         var batchColumn = AnalysisPlan.BatchColumn(o.BatchBy);
         var features = AnalysisPlan.Features(sites, o.Features, o.AllFeatures, [o.Outcome!, o.Time!, o.Event!, batchColumn!]);
@@ -122,6 +127,22 @@ public static class FederatedFit
         report["p_values"] = fit.P is { } p ? Map(features, j => p[j + offset]) : null;
         report["ci"] = fit.CiLow is { } lo ? new JsonObject(features.Select((f, j) =>
             KeyValuePair.Create(f, (JsonNode?)Pair(lo[j + offset], fit.CiHigh![j + offset])))) : null;
+
+        if (o.SecureAggregation)
+        {
+            // Only sums: Brier and calibration (logistic fits on the score); the AUC and leave-one-site-out need per-site answers.
+            progress?.Report("calibration (secure aggregation)");
+            var calibration = await Calibration.EvaluateAsync(federation, ModelScore.Column, o.Outcome!, scored, ct);
+            report["brier"] = calibration.Brier;
+            report["calibration"] = new JsonObject { ["intercept"] = calibration.Intercept, ["slope"] = calibration.Slope };
+            report["auc"] = null;
+            report["c_index"] = null;
+            report["loso"] = new JsonArray();
+            report["secure_aggregation"] = true;
+            notes.Add("secure aggregation: the coordinator learned only sums over sites; no AUC, per-site results or leave-one-site-out (" + SecureSum.Refusal(new RankBinsRequest { Score = ModelScore.Column, Roles = new RankRoles { Outcome = o.Outcome }, Bins = [] }) + ")");
+            report["notes"] = Array(notes.Select(n => (JsonNode?)n));
+            return report;
+        }
 
         AucResult? aucResult = null;
         if (logistic)
@@ -195,6 +216,17 @@ public static class FederatedFit
         if (o.Validation) report["validation"] = (await ValidationDetail.ComputeAsync(federation, o, features, combat, scored, aucResult, notes, progress, ct)).ToJson();
         report["notes"] = Array(notes.Select(n => (JsonNode?)n));
         return report;
+    }
+
+    /// <summary>Refuses, before any request, a plan whose steps need each site's own answer (naming the request kind).</summary>
+    private static void RefuseWhatSecureAggregationHides(FitOptions o, bool logistic, Penalty? penalty)
+    {
+        string? why = null;
+        if (o.Harmonize is not null) why = SecureSum.Refusal(new ComBatDesignRequest { Features = [] });
+        else if (!logistic) why = SecureSum.Refusal(new EventTimesRequest { Time = o.Time!, Event = o.Event! });
+        else if (o.Validation) why = "the validation report (--validation) needs per-site tables: " + SecureSum.Refusal(new ScoreCountsRequest { Score = ModelScore.Column, Bins = [] });
+        else if (penalty is not null) why = "a penalised fit: the elastic-net solver's stopping rule is finer than the fixed-point resolution of the secure sums (it did not converge in the tests)";
+        if (why is not null) throw new StatisticsInputException($"secure aggregation cannot run this analysis: {why}");
     }
 
     internal static Penalty? ParsePenalty(string kind, double? lambda, double? alpha)
