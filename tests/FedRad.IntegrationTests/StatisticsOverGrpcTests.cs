@@ -69,6 +69,46 @@ public sealed class StatisticsOverGrpcTests
         Assert.Contains(json["notes"]!.AsArray(), n => ((string)n!).Contains("site C") && ((string)n!).Contains("left out"));
     }
 
+    [Fact]
+    public async Task A_secure_analysis_is_refused_before_any_site_is_asked_naming_what_it_cannot_run()
+    {
+        await using var cluster = new Cluster();
+        await cluster.StartCoordinator();
+        cluster.StartSite("A", Path.Combine(Fixtures, "sites", "A.csv"));
+        cluster.StartSite("B", Path.Combine(Fixtures, "sites", "B.csv"));
+        await cluster.WaitForRegistered(2);
+
+        // ComBat needs each site's batch sums: refused naming the request kind.
+        var (code, output) = await FedradProcess.Run(TimeSpan.FromMinutes(2), "analysis", "run", "--coordinator", cluster.Url, "--id", "secure-combat",
+            "--site", "A", "--site", "B", "--model", "logistic", "--outcome", "y", "--features", "f1,f2", "--harmonize", "combat", "--secure-aggregation");
+        Assert.Equal(1, code);
+        Assert.Contains("InvalidArgument", output);
+        Assert.Contains("secure aggregation cannot run this analysis: request kind 'combat.design'", output);
+
+        // A summable plan is refused too until the secure session across site agents is wired (docs/privacy.md, "Not done"):
+        // it must not fall back to per-site requests that would hand the coordinator each site's aggregate.
+        (code, output) = await FedradProcess.Run(TimeSpan.FromMinutes(2), "analysis", "run", "--coordinator", cluster.Url, "--id", "secure-logistic",
+            "--site", "A", "--site", "B", "--model", "logistic", "--outcome", "y", "--features", "f1,f2", "--secure-aggregation");
+        Assert.Equal(1, code);
+        Assert.Contains("secure aggregation of an analysis across site agents is not available yet", output);
+
+        // Nothing was sent: neither analysis exists at the coordinator, and no site was asked anything.
+        foreach (var id in new[] { "secure-combat", "secure-logistic" })
+        {
+            var missing = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await cluster.Admin.GetAnalysisAsync(new FedRad.Protocol.V1.AnalysisRef { AnalysisId = id }));
+            Assert.Equal(Grpc.Core.StatusCode.NotFound, missing.StatusCode);
+        }
+        // The same plan in the clear does reach the sites (their logs name its tasks), the refused ones never did.
+        (code, output) = await FedradProcess.Run(TimeSpan.FromMinutes(2), "analysis", "run", "--coordinator", cluster.Url, "--id", "clear-logistic",
+            "--site", "A", "--site", "B", "--model", "logistic", "--outcome", "y", "--features", "f1,f2", "--json");
+        Assert.True(code == 0, output);
+        Assert.All(cluster.Sites.Values, s =>
+        {
+            Assert.Contains("clear-logistic/1/" + s.Name, s.Output);
+            Assert.DoesNotContain("secure-", s.Output);
+        });
+    }
+
     private static void AssertRelative(double expected, double actual, double tolerance) =>
         Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Max(Math.Abs(expected), 1e-12), $"expected {expected}, got {actual}");
 }

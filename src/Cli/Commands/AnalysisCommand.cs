@@ -21,8 +21,9 @@ public static class AnalysisCommand
         var id = new Option<string>("--id") { Description = "analysis id", Required = true };
         var sites = new Option<string[]>("--site") { Description = "a registered site id; repeat per site", Required = true };
         var timeout = new Option<int>("--request-timeout") { Description = "seconds a site may take to answer one request", DefaultValueFactory = _ => 300 };
+        var secure = new Option<bool>("--secure-aggregation") { Description = "send only summable requests, through secure aggregation (plans that need per-site answers are refused)" };
         var plan = new FitPlanOptions();
-        var run = new Command("run", "Run a federated logistic or Cox analysis across sites and wait for its result") { id, sites, timeout };
+        var run = new Command("run", "Run a federated logistic or Cox analysis across sites and wait for its result") { id, sites, timeout, secure };
         plan.AddTo(run);
         run.SetAction(async (parse, ct) =>
         {
@@ -31,7 +32,7 @@ public static class AnalysisCommand
             {
                 AnalysisId = parse.GetValue(id)!, Model = fit.Model, Outcome = fit.Outcome ?? "", Time = fit.Time ?? "", Event = fit.Event ?? "",
                 Harmonize = fit.Harmonize ?? "", BatchBy = fit.BatchBy ?? "", Penalty = fit.Penalty, StratifyBySite = fit.StratifyBySite,
-                RequestTimeoutSeconds = parse.GetValue(timeout),
+                RequestTimeoutSeconds = parse.GetValue(timeout), SecureAggregation = parse.GetValue(secure),
             };
             if (fit.Lambda is { } l) spec.Lambda = l;
             if (fit.Alpha is { } a) spec.Alpha = a;

@@ -121,6 +121,7 @@ public sealed class AdminGrpcService(IGrainFactory grains, IBlobStore blobs, Tim
             Lambda = request.HasLambda ? request.Lambda : null,
             Alpha = request.HasAlpha ? request.Alpha : null,
             StratifyBySite = request.StratifyBySite,
+            SecureAggregation = request.SecureAggregation,
         };
         if (plan.Features is not { Count: > 0 }) throw Fail(StatusCode.InvalidArgument, "features is empty: list the model's feature columns (the coordinator cannot see the sites' tables)");
         var definition = new AnalysisDefinition

@@ -70,7 +70,7 @@ public static class FederatedFit
         if (o.Harmonize is null && (o.Covariates.Count > 0 || o.BatchBy is not null))
             throw new StatisticsInputException("--covariates and --batch-by need --harmonize combat");
         var penalty = ParsePenalty(o.Penalty, o.Lambda, o.Alpha);
-        if (o.SecureAggregation) RefuseWhatSecureAggregationHides(o, logistic, penalty);
+        if (o.SecureAggregation && SecureRefusal(o, logistic, penalty) is { } why) throw new StatisticsInputException(why);
 
         var batchColumn = AnalysisPlan.BatchColumn(o.BatchBy);
         var features = AnalysisPlan.Features(sites, o.Features, o.AllFeatures, [o.Outcome!, o.Time!, o.Event!, batchColumn!]);
@@ -218,15 +218,18 @@ public static class FederatedFit
         return report;
     }
 
-    /// <summary>Refuses, before any request, a plan whose steps need each site's own answer (naming the request kind).</summary>
-    private static void RefuseWhatSecureAggregationHides(FitOptions o, bool logistic, Penalty? penalty)
+    /// <summary>Why a plan cannot run under secure aggregation (its steps need each site's own answer, naming the request kind); null when it can.
+    /// Checked before any request is sent, also by the coordinator before it accepts an analysis.</summary>
+    public static string? SecureRefusal(FitOptions o) => SecureRefusal(o, o.Model != "cox", ParsePenalty(o.Penalty, o.Lambda, o.Alpha));
+
+    private static string? SecureRefusal(FitOptions o, bool logistic, Penalty? penalty)
     {
         string? why = null;
         if (o.Harmonize is not null) why = SecureSum.Refusal(new ComBatDesignRequest { Features = [] });
         else if (!logistic) why = SecureSum.Refusal(new EventTimesRequest { Time = o.Time!, Event = o.Event! });
         else if (o.Validation) why = "the validation report (--validation) needs per-site tables: " + SecureSum.Refusal(new ScoreCountsRequest { Score = ModelScore.Column, Bins = [] });
         else if (penalty is not null) why = "a penalised fit: the elastic-net solver's stopping rule is finer than the fixed-point resolution of the secure sums (it did not converge in the tests)";
-        if (why is not null) throw new StatisticsInputException($"secure aggregation cannot run this analysis: {why}");
+        return why is null ? null : $"secure aggregation cannot run this analysis: {why}";
     }
 
     internal static Penalty? ParsePenalty(string kind, double? lambda, double? alpha)
