@@ -9,7 +9,7 @@ namespace FedRad.IntegrationTests;
 /// each holding one table of the R fixture (tests/data/r-fixtures, made by scripts/r/make-fixtures.R):
 /// the result must equal R's analysis of the pooled data.
 /// </summary>
-public sealed class StatisticsOverGrpcTests
+public sealed class StatisticsOverGrpcTests(ITestOutputHelper log)
 {
     private static readonly string[] Sites = ["A", "B", "C", "D"];
     private static readonly string[] Terms = ["f1", "f2", "f3", "f4", "f5", "f6", "age", "sex"];
@@ -70,7 +70,54 @@ public sealed class StatisticsOverGrpcTests
     }
 
     [Fact]
-    public async Task A_secure_analysis_is_refused_before_any_site_is_asked_naming_what_it_cannot_run()
+    public async Task A_secure_pooled_logistic_analysis_equals_the_clear_one_and_the_sites_send_only_masked_vectors()
+    {
+        await using var cluster = new Cluster();
+        await cluster.StartCoordinator();
+        foreach (var s in Sites) cluster.StartSite(s, Path.Combine(Fixtures, "sites", s + ".csv"));
+        await cluster.WaitForRegistered(Sites.Length);
+        string[] Run(string id, params string[] extra) =>
+            ["analysis", "run", "--coordinator", cluster.Url, "--id", id, "--site", "A", "--site", "B", "--site", "C", "--site", "D",
+             "--model", "logistic", "--outcome", "y", "--features", string.Join(',', Terms), "--json", .. extra];
+
+        var (code, output) = await FedradProcess.Run(TimeSpan.FromMinutes(5), Run("secure-glm", "--secure-aggregation"));
+        Assert.True(code == 0, output + "\n" + string.Join("\n", cluster.Sites.Values.Select(p => p.Name + ":\n" + string.Join("\n", p.Output.Split('\n').TakeLast(20)))));
+        var secure = JsonNode.Parse(output[output.IndexOf('{')..])!;
+        (code, output) = await FedradProcess.Run(TimeSpan.FromMinutes(5), Run("clear-glm"));
+        Assert.True(code == 0, output);
+        var clear = JsonNode.Parse(output[output.IndexOf('{')..])!;
+
+        Assert.True((bool)secure["secure_aggregation"]!);
+        Assert.Equal((int)clear["n"]!, (int)secure["n"]!);
+        Assert.Equal((int)clear["cases"]!, (int)secure["cases"]!);
+        var deltas = new List<double> { Math.Abs((double)clear["intercept"]! - (double)secure["intercept"]!) };
+        foreach (var t in Terms)
+        {
+            deltas.Add(Math.Abs((double)clear["coefficients"]![t]! - (double)secure["coefficients"]![t]!));
+            deltas.Add(Math.Abs((double)clear["se"]![t]! - (double)secure["se"]![t]!));
+        }
+        log.WriteLine($"secure vs clear over gRPC: max |Δβ|, |ΔSE| {deltas.Max():E2}; Δ Brier {Math.Abs((double)clear["brier"]! - (double)secure["brier"]!):E2}");
+        Assert.True(deltas.Max() < 1e-8, $"secure and clear fits differ by {deltas.Max():E2}");
+        Assert.Equal((double)clear["brier"]!, (double)secure["brier"]!, 1e-8);
+        Assert.Equal((double)clear["calibration"]!["slope"]!, (double)secure["calibration"]!["slope"]!, 1e-6);
+        AssertRelative(R.Value[("glm_raw", "coef", "(Intercept)")], (double)secure["intercept"]!, 1e-6);
+        Assert.Null(secure["auc"]);
+        Assert.Empty(secure["loso"]!.AsArray());
+
+        // Every statistics task of the secure analysis was answered with a masked vector, never an aggregate in the clear:
+        // the coordinator held only the sums (and each site took part in every one).
+        foreach (var site in cluster.Sites.Values)
+        {
+            var lines = site.Output.Split('\n').Where(l => l.Contains("Statistics task secure-glm/")).ToList();
+            Assert.NotEmpty(lines);
+            Assert.All(lines, l => Assert.Contains("under secure aggregation", l));
+            Assert.Contains(site.Output.Split('\n'), l => l.Contains("Statistics task clear-glm/") && !l.Contains("under secure aggregation"));
+        }
+        Assert.Contains("Secure sum secure-glm/1: sum of A, B, C, D", cluster.Coordinator!.Output);
+    }
+
+    [Fact]
+    public async Task A_secure_analysis_that_needs_per_site_answers_is_refused_before_any_site_is_asked()
     {
         await using var cluster = new Cluster();
         await cluster.StartCoordinator();
@@ -85,26 +132,16 @@ public sealed class StatisticsOverGrpcTests
         Assert.Contains("InvalidArgument", output);
         Assert.Contains("secure aggregation cannot run this analysis: request kind 'combat.design'", output);
 
-        // A summable plan is refused too until the secure session across site agents is wired (docs/privacy.md, "Not done"):
-        // it must not fall back to per-site requests that would hand the coordinator each site's aggregate.
-        (code, output) = await FedradProcess.Run(TimeSpan.FromMinutes(2), "analysis", "run", "--coordinator", cluster.Url, "--id", "secure-logistic",
-            "--site", "A", "--site", "B", "--model", "logistic", "--outcome", "y", "--features", "f1,f2", "--secure-aggregation");
-        Assert.Equal(1, code);
-        Assert.Contains("secure aggregation of an analysis across site agents is not available yet", output);
-
-        // Nothing was sent: neither analysis exists at the coordinator, and no site was asked anything.
-        foreach (var id in new[] { "secure-combat", "secure-logistic" })
-        {
-            var missing = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await cluster.Admin.GetAnalysisAsync(new FedRad.Protocol.V1.AnalysisRef { AnalysisId = id }));
-            Assert.Equal(Grpc.Core.StatusCode.NotFound, missing.StatusCode);
-        }
-        // The same plan in the clear does reach the sites (their logs name its tasks), the refused ones never did.
-        (code, output) = await FedradProcess.Run(TimeSpan.FromMinutes(2), "analysis", "run", "--coordinator", cluster.Url, "--id", "clear-logistic",
-            "--site", "A", "--site", "B", "--model", "logistic", "--outcome", "y", "--features", "f1,f2", "--json");
+        // Nothing was sent: the analysis does not exist at the coordinator, and no site was asked anything,
+        // while the same plan in the clear does reach the sites (their logs name its tasks).
+        var missing = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await cluster.Admin.GetAnalysisAsync(new FedRad.Protocol.V1.AnalysisRef { AnalysisId = "secure-combat" }));
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, missing.StatusCode);
+        (code, output) = await FedradProcess.Run(TimeSpan.FromMinutes(2), "analysis", "run", "--coordinator", cluster.Url, "--id", "clear-combat",
+            "--site", "A", "--site", "B", "--model", "logistic", "--outcome", "y", "--features", "f1,f2", "--harmonize", "combat", "--json");
         Assert.True(code == 0, output);
         Assert.All(cluster.Sites.Values, s =>
         {
-            Assert.Contains("clear-logistic/1/" + s.Name, s.Output);
+            Assert.Contains("clear-combat/1/" + s.Name, s.Output);
             Assert.DoesNotContain("secure-", s.Output);
         });
     }

@@ -13,7 +13,7 @@ namespace FedRad.Statistics.Tests;
 /// The summable statistics requests (SecureSum) through real secure-aggregation sessions of the
 /// Privacy library, in process: the pooled fits equal R and the same fits in the clear within the
 /// fixed-point resolution, and what the summing side receives per site is only a masked vector.
-/// (The coordinator's grain and the site agents over gRPC are not wired yet: docs/privacy.md.)
+/// (Over gRPC, through the coordinator and site agents: FedRad.IntegrationTests StatisticsOverGrpcTests.)
 /// </summary>
 public sealed class SecureSumTests(ITestOutputHelper output)
 {

@@ -73,6 +73,22 @@ public interface IStatisticsQueryGrain : IGrainWithStringKey
     Task Withdraw();
 }
 
+/// <summary>
+/// One summable statistics request of a secure analysis, as one secure-aggregation session across the
+/// analysis's sites (docs/privacy.md §7): the coordinator holds only the unmasked sum. Key: "{analysisId}/{sequence}".
+/// </summary>
+public interface ISecureSumGrain : IGrainWithStringKey
+{
+    /// <summary>Opens the session (once): every site gets the ADVERTISE task; each phase may take <paramref name="phaseSeconds"/>.</summary>
+    Task Open(IReadOnlyList<string> siteIds, string requestJson, int length, int fractionBits, int phaseSeconds);
+    /// <summary>A site's ADVERTISE, SHARE or UNMASK reply.</summary>
+    Task<SubmitResult> SubmitSecAgg(SecAggSubmission reply);
+    /// <summary>A site's masked input (the MASK upload's payload).</summary>
+    Task<SubmitResult> SubmitMasked(string siteId, string taskId, byte[] payload);
+    /// <summary>Closes a phase whose deadline passed; the outcome so far.</summary>
+    Task<SecureSumOutcome> Poll();
+}
+
 /// <summary>An exact federated analysis run by the coordinator across sites. Key: analysis id.</summary>
 public interface IAnalysisGrain : IGrainWithStringKey
 {

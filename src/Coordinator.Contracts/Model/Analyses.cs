@@ -27,3 +27,10 @@ public sealed record AnalysisView
 /// <summary>A site's answer to one statistics request: an aggregate, or a refusal, as JSON.</summary>
 [GenerateSerializer, Immutable, Alias("FedRad.StatisticsAnswer")]
 public sealed record StatisticsAnswer([property: Id(0)] string Json, [property: Id(1)] bool Refused);
+
+/// <summary>Where a secure sum stands: still running (neither set), its unmasked sum over <see cref="Contributors"/>, or why it failed.</summary>
+[GenerateSerializer, Immutable, Alias("FedRad.SecureSumOutcome")]
+public sealed record SecureSumOutcome(
+    [property: Id(0)] double[]? Sum,
+    [property: Id(1)] string? Error,
+    [property: Id(2)] IReadOnlyList<string> Contributors);

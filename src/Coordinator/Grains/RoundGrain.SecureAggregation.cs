@@ -37,14 +37,7 @@ public sealed partial class RoundGrain
 
     private SecAggCoordinator Session() => _secAgg ??= SecAggCoordinator.FromJson(S.SecAgg, authentication.SignerValidator);
 
-    private static SecAggTaskStage Stage(SecAggPhase phase) => phase switch
-    {
-        SecAggPhase.AdvertisingKeys => SecAggTaskStage.Advertise,
-        SecAggPhase.SharingKeys => SecAggTaskStage.Share,
-        SecAggPhase.CollectingInputs => SecAggTaskStage.Mask,
-        SecAggPhase.Unmasking => SecAggTaskStage.Unmask,
-        _ => SecAggTaskStage.None,
-    };
+    private static SecAggTaskStage Stage(SecAggPhase phase) => SecAggFlow.Stage(phase);
 
     /// <summary>Starts the session: every selected site is asked to advertise keys. Null when it cannot start (the reason).</summary>
     private async Task<string?> OpenSecureSession(RoundPlan plan)
@@ -80,27 +73,7 @@ public sealed partial class RoundGrain
         if (clock.GetUtcNow() > Deadline())
             return new SubmitResult(SubmitOutcome.RoundClosed, $"the {Stage(Session().Phase)} phase of round {plan.Round} closed at {Deadline():O}");
         var session = Session();
-        try
-        {
-            switch (reply.Stage)
-            {
-                case SecAggTaskStage.Advertise:
-                    var keys = SecAggJson.Deserialize<AdvertiseKeys>(reply.Message);
-                    Sender(keys.SiteId, reply.SiteId);
-                    session.Receive(keys);
-                    break;
-                case SecAggTaskStage.Share:
-                    var shares = SecAggJson.Deserialize<ShareKeys>(reply.Message);
-                    Sender(shares.SiteId, reply.SiteId);
-                    session.Receive(shares);
-                    break;
-                default:
-                    var unmasking = SecAggJson.Deserialize<UnmaskingResponse>(reply.Message);
-                    Sender(unmasking.SiteId, reply.SiteId);
-                    session.Receive(unmasking);
-                    break;
-            }
-        }
+        try { SecAggFlow.Receive(session, reply.Stage, reply.Message, reply.SiteId); }
         catch (SecAggException e)
         {
             log.LogWarning("Round {Key}: refused the {Stage} reply of {Site}: {Reason}", this.GetPrimaryKeyString(), reply.Stage, reply.SiteId, e.Message);
@@ -156,29 +129,7 @@ public sealed partial class RoundGrain
         var closing = Stage(session.Phase);
         SecAggResult? result = null;
         Dictionary<string, string> next;
-        try
-        {
-            switch (session.Phase)
-            {
-                case SecAggPhase.AdvertisingKeys:
-                    var directory = session.CloseAdvertising();
-                    var json = SecAggJson.Serialize(directory);
-                    next = directory.Keys.ToDictionary(k => k.SiteId, _ => json);
-                    break;
-                case SecAggPhase.SharingKeys:
-                    next = session.CloseSharing().ToDictionary(kv => kv.Key, kv => SecAggJson.Serialize(kv.Value));
-                    break;
-                case SecAggPhase.CollectingInputs:
-                    var request = session.CloseMasking();
-                    var requestJson = SecAggJson.Serialize(request);
-                    next = request.Survivors.ToDictionary(s => s, _ => requestJson);
-                    break;
-                default:
-                    result = session.Finish();
-                    next = [];
-                    break;
-            }
-        }
+        try { (next, result) = SecAggFlow.Close(session); }
         catch (SecAggException e)
         {
             await Fail($"secure aggregation, {closing} phase ({reason}): {e.Message}{Declines()}");
@@ -240,16 +191,5 @@ public sealed partial class RoundGrain
             ? NoiseCalibration.Epsilon(dp.NoiseMultiplier, dp.Delta, plan.Round)
             : 0;
 
-    private static void Sender(string named, string caller)
-    {
-        if (named != caller) throw new SecAggException(SecAggFailure.NotParticipant, $"site '{caller}' sent a message in the name of '{named}'");
-    }
-
-    private static SubmitOutcome Outcome(SecAggFailure failure) => failure switch
-    {
-        SecAggFailure.WrongPhase => SubmitOutcome.RoundClosed,
-        SecAggFailure.NotParticipant => SubmitOutcome.NotSelected,
-        SecAggFailure.Conflict => SubmitOutcome.Conflict,
-        _ => SubmitOutcome.Invalid,
-    };
+    private static SubmitOutcome Outcome(SecAggFailure failure) => SecAggFlow.Outcome(failure);
 }

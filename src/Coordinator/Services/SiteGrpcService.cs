@@ -3,6 +3,7 @@ using FedRad.Coordinator.Contracts.Model;
 using FedRad.Coordinator.Grains;
 using FedRad.Coordinator.Hosting;
 using FedRad.Coordinator.Observability;
+using FedRad.Coordinator.Statistics;
 using FedRad.Coordinator.Storage;
 using FedRad.Coordinator.Studies;
 using FedRad.Coordinator.Uploads;
@@ -145,6 +146,8 @@ public sealed class SiteGrpcService(
         if (header.Refused && header.Kind is not (TaskKind.Statistics or TaskKind.Prepare))
             return Respond(await grains.GetGrain<IRoundGrain>(IRoundGrain.Key(header.StudyId, header.Round))
                 .Decline(header.SiteId, header.TaskId, System.Text.Encoding.UTF8.GetString(payload)));
+        if (header.Kind == TaskKind.Statistics && header.SecaggStage == Protocol.V1.SecAggStage.Mask && !header.Refused)
+            return Respond(await grains.GetGrain<ISecureSumGrain>(SecureSumGrain.SessionOf(header.TaskId)).SubmitMasked(header.SiteId, header.TaskId, payload));
         if (header.Kind is TaskKind.Statistics or TaskKind.Prepare)
             return Respond(await grains.GetGrain<IStatisticsQueryGrain>(header.TaskId)
                 .Answer(header.SiteId, new StatisticsAnswer(System.Text.Encoding.UTF8.GetString(payload), header.Refused)));
@@ -176,8 +179,9 @@ public sealed class SiteGrpcService(
     public override async Task<SecAggAck> SubmitSecAgg(SecAggReply request, ServerCallContext context)
     {
         await RequireRegistered(request.SiteId, context);
-        if (string.IsNullOrEmpty(request.StudyId) || request.Round < 0 || string.IsNullOrEmpty(request.TaskId))
-            throw Fail(StatusCode.InvalidArgument, "a secure-aggregation reply needs study_id, round and task_id");
+        // A study's round names its study; a secure statistics request (no study) is named by its task id.
+        if (request.Round < 0 || string.IsNullOrEmpty(request.TaskId))
+            throw Fail(StatusCode.InvalidArgument, "a secure-aggregation reply needs round and task_id (and study_id for a study's round)");
         if (request.Message.Length > TransferLimits.MaxGrpcMessageBytes)
             throw Fail(StatusCode.ResourceExhausted, $"secure-aggregation message of {request.Message.Length} characters exceeds {TransferLimits.MaxGrpcMessageBytes}");
         var stage = request.Stage switch
@@ -187,8 +191,10 @@ public sealed class SiteGrpcService(
             Protocol.V1.SecAggStage.Unmask => SecAggTaskStage.Unmask,
             _ => throw Fail(StatusCode.InvalidArgument, $"stage {request.Stage} is not answered with SubmitSecAgg (ADVERTISE, SHARE or UNMASK; the masked input is an upload)"),
         };
-        var result = await grains.GetGrain<IRoundGrain>(IRoundGrain.Key(request.StudyId, request.Round))
-            .SubmitSecAgg(new SecAggSubmission(request.SiteId, request.TaskId, stage, request.Message));
+        var submission = new SecAggSubmission(request.SiteId, request.TaskId, stage, request.Message);
+        var result = string.IsNullOrEmpty(request.StudyId)
+            ? await grains.GetGrain<ISecureSumGrain>(SecureSumGrain.SessionOf(request.TaskId)).SubmitSecAgg(submission)
+            : await grains.GetGrain<IRoundGrain>(IRoundGrain.Key(request.StudyId, request.Round)).SubmitSecAgg(submission);
         return new SecAggAck { Message = Respond(result).Message };
     }
 

@@ -42,14 +42,11 @@ public sealed class AnalysisGrain(
         var plan = JsonSerializer.Deserialize<FitOptions>(definition.PlanJson, PlanJson) ?? throw new ArgumentException("the analysis plan is empty");
         if (plan.SecureAggregation)
         {
-            // Refused before any site is asked: what the plan needs that secure aggregation hides (naming the request kind)...
+            // Refused before any site is asked: what the plan needs that secure aggregation hides (naming the request kind).
             string? why;
             try { why = FederatedFit.SecureRefusal(plan); }
             catch (StatisticsInputException e) { throw new ArgumentException(e.Message); }
             if (why is not null) throw new ArgumentException(why);
-            // ...and, for now, every plan: the secure session across site agents is not wired into this grain yet (docs/privacy.md, "Not done").
-            // Running it over the per-site channels would hand the coordinator each site's aggregate.
-            throw new ArgumentException("secure aggregation of an analysis across site agents is not available yet (docs/privacy.md, \"Not done\"); run it without secure_aggregation");
         }
         if (definition.SiteIds.Count == 0) throw new ArgumentException("site_ids is empty: name the sites the analysis runs on");
         foreach (var site in definition.SiteIds)
@@ -74,8 +71,12 @@ public sealed class AnalysisGrain(
     private async Task Run(AnalysisDefinition definition, FitOptions plan)
     {
         var timeout = TimeSpan.FromSeconds(definition.RequestTimeoutSeconds);
-        var channels = definition.SiteIds.Select(s => new RemoteSiteChannel(GrainFactory, definition.AnalysisId, s, timeout)).ToList();
-        var endpoints = channels.Select(c => new SiteEndpoint(c.Site, $"site {c.Site}", c)).ToList();
+        // Under secure aggregation the sites are one channel: each request is a secure sum over all of them.
+        var secure = plan.SecureAggregation ? new SecureSumChannel(GrainFactory, definition.AnalysisId, definition.SiteIds, timeout) : null;
+        var channels = secure is null ? definition.SiteIds.Select(s => new RemoteSiteChannel(GrainFactory, definition.AnalysisId, s, timeout)).ToList() : [];
+        List<SiteEndpoint> endpoints = secure is null
+            ? channels.Select(c => new SiteEndpoint(c.Site, $"site {c.Site}", c)).ToList()
+            : [new SiteEndpoint(secure.Site, $"secure sum of sites {string.Join(", ", definition.SiteIds)}", secure)];
         try
         {
             var result = await FederatedFit.RunAsync(plan, endpoints, new SynchronousProgress(state.State.Progress));
@@ -88,7 +89,7 @@ public sealed class AnalysisGrain(
             state.State.State = AnalysisState.Failed;
             log.LogWarning("Analysis {Analysis} failed: {Error}", definition.AnalysisId, e.Message);
         }
-        state.State.Requests = channels.Sum(c => c.Requests);
+        state.State.Requests = secure?.Requests ?? channels.Sum(c => c.Requests);
         state.State.Outbox.Add(EventOutbox.Entry(new AnalysisCompleted(definition.AnalysisId, state.State.State.ToString(), definition.SiteIds, state.State.Requests, state.State.Error, clock.GetUtcNow())));
         await state.WriteStateAsync();
         log.LogInformation("Analysis {Analysis} {State} after {Requests} site requests", definition.AnalysisId, state.State.State, state.State.Requests);

@@ -74,7 +74,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
                     if (task.Secagg is { Stage: not (SecAggStage.Unspecified or SecAggStage.Advertise) })
                     {
                         // A later phase of a session this site's policy admitted at ADVERTISE.
-                        await ContinueSecure(client, secure, gate, runner, imaging, deep, task, ct);
+                        await ContinueSecure(client, secure, gate, runner, imaging, deep, statistics, task, ct);
                         continue;
                     }
                     var decision = gate.Admit(task);
@@ -225,7 +225,7 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
     /// turns it into this site's contribution (AggregationVector; under DP the clipped, noised update), masks it and
     /// uploads it. A phase of a session this agent does not hold (it restarted) is not answered: the site has dropped out.
     /// </summary>
-    private async Task ContinueSecure(CoordinatorClient client, SecureAggregationSessions secure, TaskGate gate, LocalTaskRunner runner, ImagingCohort imaging, DeepTaskRunner deep, SiteTask task, CancellationToken ct)
+    private async Task ContinueSecure(CoordinatorClient client, SecureAggregationSessions secure, TaskGate gate, LocalTaskRunner runner, ImagingCohort imaging, DeepTaskRunner deep, StatisticsTaskHandler statistics, SiteTask task, CancellationToken ct)
     {
         if (Late(task)) return;
         if (!_secAggReplies.ContainsKey(task.TaskId) && !_maskedInputs.ContainsKey(task.TaskId) && !secure.Holds(task))
@@ -247,6 +247,19 @@ public sealed class SiteAgentWorker(IOptions<SiteAgentOptions> options, AgentSta
                     await SubmitSecAgg(client, task, unmask, ct);
                     break;
                 case SecAggStage.Mask:
+                    if (task.Kind == TaskKind.Statistics && !_maskedInputs.ContainsKey(task.TaskId))
+                    {
+                        // An exact-statistics request: this site's aggregate, encoded as SecureSum's vector, is what gets masked.
+                        var (vector, summary) = statistics.SecureContribution(task.StatisticsRequest);
+                        log.LogInformation("Statistics task {Task} under secure aggregation: {Summary}", task.TaskId, summary);
+                        if (vector is null)
+                        {
+                            gate.Failed(task, summary);
+                            _done.Add(task.TaskId);
+                            return;
+                        }
+                        _maskedInputs[task.TaskId] = AggregationVector.SerializeMasked(secure.Mask(task, vector));
+                    }
                     if (!_maskedInputs.TryGetValue(task.TaskId, out var masked))
                     {
                         log.LogInformation("Task {Task}: {Kind} {Model} under secure aggregation", task.TaskId, task.Kind, task.Model);

@@ -5,7 +5,7 @@ namespace FedRad.SiteAgent.Privacy;
 
 /// <summary>
 /// This site's side of the secure-aggregation sessions it takes part in, one per (study, round), in
-/// memory only: the secrets never touch the disk, and an agent that restarts mid-session has simply
+/// memory only (one per secure statistics request too: analysis and sequence): the secrets never touch the disk, and an agent that restarts mid-session has simply
 /// dropped out of it, which the protocol tolerates. Each stage checks that the coordinator's message
 /// belongs to the task's session; a stage whose session this agent does not hold is not answered.
 /// </summary>
@@ -13,7 +13,11 @@ public sealed class SecureAggregationSessions(string siteId, SecAggAuthenticatio
 {
     private readonly Dictionary<string, (SecAggConfig Config, SecAggSite Site)> _sessions = new(StringComparer.Ordinal);
 
-    private static string SessionId(SiteTask task) => $"{task.StudyId}/{task.Round}";
+    /// <summary>A study's round: "{study}/{round}"; a secure statistics request (no study): its task id's first two segments, "{analysis}/{sequence}".</summary>
+    private static string SessionId(SiteTask task) => task.Kind == TaskKind.Statistics ? string.Join('/', task.TaskId.Split('/').Take(2)) : $"{task.StudyId}/{task.Round}";
+
+    /// <summary>What a new session supersedes: the study's earlier rounds, or the analysis's earlier requests.</summary>
+    private static string Scope(SiteTask task) => task.Kind == TaskKind.Statistics ? task.TaskId.Split('/')[0] : task.StudyId;
 
     public bool Holds(SiteTask task) => _sessions.ContainsKey(SessionId(task));
 
@@ -26,8 +30,8 @@ public sealed class SecureAggregationSessions(string siteId, SecAggAuthenticatio
         var config = SecAggJson.Deserialize<SecAggConfig>(task.Secagg.Message);
         if (config.SessionId != SessionId(task))
             throw new SecAggException(SecAggFailure.InvalidMessage, $"the session config is for '{config.SessionId}', the task for '{SessionId(task)}'");
-        // A new round of a study ends this agent's part in the study's earlier sessions.
-        foreach (var old in _sessions.Keys.Where(k => k.StartsWith(task.StudyId + "/", StringComparison.Ordinal)).ToList()) End(old);
+        // A new round of a study (request of an analysis) ends this agent's part in its earlier sessions.
+        foreach (var old in _sessions.Keys.Where(k => k.StartsWith(Scope(task) + "/", StringComparison.Ordinal)).ToList()) End(old);
         var site = new SecAggSite(config, siteId, authentication: authentication);
         _sessions[config.SessionId] = (config, site);
         return Reply(task, SecAggJson.Serialize(site.AdvertiseKeys()));

@@ -41,6 +41,28 @@ public sealed class StatisticsTaskHandler(string siteId, string cohortPath, int 
         }
     }
 
+    /// <summary>
+    /// Under secure aggregation: this site's aggregate as the vector it adds to the secure sum (SecureSum.Encode),
+    /// or null with the reason when the site does not contribute (a request that is not a sum, or a refusal).
+    /// </summary>
+    public (double[]? Vector, string Summary) SecureContribution(string requestJson)
+    {
+        SiteRequest request;
+        try { request = ProtocolJson.DeserializeRequest(requestJson); }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            return (null, $"the request is not a statistics request this agent understands: {e.Message}");
+        }
+        if (SecureSum.Refusal(request) is { } why) return (null, why);
+        try
+        {
+            var aggregate = Site().Handle(request);
+            return (SecureSum.Encode(request, aggregate), $"{aggregate.GetType().Name} from {aggregate.Count} patients, masked");
+        }
+        catch (SiteRefusedException e) { return (null, $"refused: {e.Refusal.Reason}"); }
+        catch (StatisticsInputException e) { return (null, e.Message); }
+    }
+
     private StatisticsReply Refuse(RefusalCause cause, string reason) =>
         new(ProtocolJson.SerializeRefusal(new SiteRefusal(siteId, cause, reason)), true, 0, $"refused: {reason}");
 
