@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using FedRad.DeepLearning;
 using FedRad.DeepLearning.Models;
 using FedRad.DeepLearning.Weights;
@@ -58,51 +56,36 @@ public static class DeepDemo
             Patients: 48 + rng.Next(0, 3) * 8,
             Prevalence: 0.35 + 0.3 * rng.NextDouble(),
             Noise: 0.03 + 0.04 * rng.NextDouble())).ToList();
-        var total = profiles.Sum(p => p.Patients);
-        var done = 0;
+        var writer = new DemoSiteWriter(profiles.Sum(p => p.Patients), written);
         var list = new List<DemoSite>();
         foreach (var p in profiles)
         {
             var dir = Path.Combine(root, p.Id);
-            var siteIndex = list.Count + 1;
-            var patients = Enumerable.Range(1, p.Patients).Select(i =>
+            var patients = DemoSiteWriter.Patients(p.Id, list.Count + 1, 100_019, p.Patients, p.Prevalence, (id, label, prng) =>
             {
-                var prng = new Random(siteIndex * 100_019 + i);
-                var label = prng.NextDouble() < p.Prevalence ? 1 : 0;
                 var heterogeneity = label == 1 ? 0.35 + 0.15 * prng.NextDouble() : 0.05 + 0.10 * prng.NextDouble();
-                return (Id: $"{p.Id}-{i:D3}", Label: label, Heterogeneity: heterogeneity,
+                return (Id: id, Label: label, Heterogeneity: heterogeneity,
                     Radius: 12 + 8 * prng.NextDouble(), Uptake: 4 + 6 * prng.NextDouble(), Seed: prng.Next());
-            }).ToList();
-            var studies = new SyntheticStudy[patients.Count];
-            Parallel.For(0, patients.Count, k =>
-            {
-                var pt = patients[k];
-                studies[k] = SyntheticPetCtWriter.Write(Path.Combine(dir, "dicom", pt.Id), new SyntheticStudyOptions
-                {
-                    PatientId = pt.Id,
-                    PatientName = "Demo^" + pt.Id,
-                    InstitutionName = p.Id,
-                    Seed = pt.Seed,
-                    PetGrid = ImageGrid.Axial(48, 48, 24, 4, 4, 4, new Vec3(-94, -94, -46)),
-                    CtGrid = ImageGrid.Axial(96, 96, 24, 2, 2, 4, new Vec3(-95, -95, -46)),
-                    PetNoise = p.Noise,
-                    Lesion = new SyntheticRegion("Lesion", new Vec3(30, -10, 4), pt.Radius, pt.Uptake, pt.Heterogeneity, 45),
-                });
-                written?.Report((Interlocked.Increment(ref done), total));
             });
-            var manifest = new StringBuilder("patient_id,image,mask,roi,modality\n");
-            var outcomes = new StringBuilder("patient_id,label,split\n");
-            var heldOut = (int)Math.Round(patients.Count * HeldOutFraction);
-            for (var k = 0; k < patients.Count; k++)
+            var studies = writer.WriteStudies(patients, pt => SyntheticPetCtWriter.Write(Path.Combine(dir, "dicom", pt.Id), new SyntheticStudyOptions
             {
-                var (id, s) = (patients[k].Id, studies[k]);
-                var mask = Path.GetRelativePath(dir, s.RtStructPath);
-                manifest.Append(CultureInfo.InvariantCulture, $"{id},{Path.GetRelativePath(dir, s.PetFolder)},{mask},Lesion,PT\n");
-                manifest.Append(CultureInfo.InvariantCulture, $"{id},{Path.GetRelativePath(dir, s.CtFolder)},{mask},Lesion,CT\n");
-                outcomes.Append(CultureInfo.InvariantCulture, $"{id},{patients[k].Label},{(k >= patients.Count - heldOut ? "test" : "train")}\n");
-            }
-            File.WriteAllText(Path.Combine(dir, "manifest.csv"), manifest.ToString());
-            File.WriteAllText(Path.Combine(dir, "outcomes.csv"), outcomes.ToString());
+                PatientId = pt.Id,
+                PatientName = "Demo^" + pt.Id,
+                InstitutionName = p.Id,
+                Seed = pt.Seed,
+                PetGrid = ImageGrid.Axial(48, 48, 24, 4, 4, 4, new Vec3(-94, -94, -46)),
+                CtGrid = ImageGrid.Axial(96, 96, 24, 2, 2, 4, new Vec3(-95, -95, -46)),
+                PetNoise = p.Noise,
+                Lesion = new SyntheticRegion("Lesion", new Vec3(30, -10, 4), pt.Radius, pt.Uptake, pt.Heterogeneity, 45),
+            }));
+            var heldOut = (int)Math.Round(patients.Count * HeldOutFraction);
+            DemoSiteWriter.WriteTables(dir,
+                "patient_id,image,mask,roi,modality", patients.SelectMany((pt, k) => new FormattableString[]
+                {
+                    $"{pt.Id},{Path.GetRelativePath(dir, studies[k].PetFolder)},{Path.GetRelativePath(dir, studies[k].RtStructPath)},Lesion,PT",
+                    $"{pt.Id},{Path.GetRelativePath(dir, studies[k].CtFolder)},{Path.GetRelativePath(dir, studies[k].RtStructPath)},Lesion,CT",
+                }),
+                "patient_id,label,split", patients.Select((pt, k) => (FormattableString)$"{pt.Id},{pt.Label},{(k >= patients.Count - heldOut ? "test" : "train")}"));
             var positives = patients.Count(x => x.Label == 1);
             list.Add(new DemoSite(p.Id, dir, p.Patients, $"n={p.Patients} PET/CT studies ({positives} heterogeneous lesions, {heldOut} patients held out for evaluation), noise {p.Noise:P0}"));
         }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using FedRad.Imaging;
 using FedRad.Imaging.Synthetic;
 using FedRad.Learning.Synthetic;
@@ -50,47 +48,31 @@ public static class DemoDataSets
             Noise: 0.03 + 0.05 * rng.NextDouble(),
             Uptake: 6 + 3 * rng.NextDouble())).ToList();
         var settings = ReadEmbedded("pet-suv-fbs0.25-3d.yaml");
-        var total = profiles.Sum(p => p.Patients);
-        var done = 0;
+        var writer = new DemoSiteWriter(profiles.Sum(p => p.Patients), written);
         var list = new List<DemoSite>();
         foreach (var p in profiles)
         {
             var dir = Path.Combine(root, p.Id);
-            var siteIndex = list.Count + 1;
-            var patients = Enumerable.Range(1, p.Patients).Select(i =>
+            var patients = DemoSiteWriter.Patients(p.Id, list.Count + 1, 100_003, p.Patients, p.Prevalence, (id, label, prng) =>
             {
-                var prng = new Random(siteIndex * 100_003 + i);
-                var label = prng.NextDouble() < p.Prevalence ? 1 : 0;
                 var heterogeneity = Math.Clamp((label == 1 ? 0.30 : 0.17) + 0.06 * Gaussian(prng), 0.02, 0.6);
                 var radius = 12 + 8 * prng.NextDouble();
-                return (Id: $"{p.Id}-{i:D3}", Label: label, Heterogeneity: heterogeneity, Radius: radius, Seed: prng.Next());
-            }).ToList();
-            var studies = new SyntheticStudy[patients.Count];
-            Parallel.For(0, patients.Count, k =>
-            {
-                var pt = patients[k];
-                studies[k] = SyntheticPetCtWriter.Write(Path.Combine(dir, "dicom", pt.Id), new SyntheticStudyOptions
-                {
-                    PatientId = pt.Id,
-                    PatientName = "Demo^" + pt.Id,
-                    InstitutionName = p.Id,
-                    Seed = pt.Seed,
-                    PetGrid = ImageGrid.Axial(48, 48, 24, 4, 4, 4, new Vec3(-94, -94, -46)),
-                    CtGrid = ImageGrid.Axial(96, 96, 24, 2, 2, 4, new Vec3(-95, -95, -46)),
-                    PetNoise = p.Noise,
-                    Lesion = new SyntheticRegion("Lesion", new Vec3(30, -10, 4), pt.Radius, p.Uptake, pt.Heterogeneity, 45),
-                });
-                written?.Report((Interlocked.Increment(ref done), total));
+                return (Id: id, Label: label, Heterogeneity: heterogeneity, Radius: radius, Seed: prng.Next());
             });
-            var manifest = new StringBuilder("patient_id,image,mask,roi,modality\n");
-            var outcomes = new StringBuilder("patient_id,label\n");
-            for (var k = 0; k < patients.Count; k++)
+            var studies = writer.WriteStudies(patients, pt => SyntheticPetCtWriter.Write(Path.Combine(dir, "dicom", pt.Id), new SyntheticStudyOptions
             {
-                manifest.Append(CultureInfo.InvariantCulture, $"{patients[k].Id},{Path.GetRelativePath(dir, studies[k].PetFolder)},{Path.GetRelativePath(dir, studies[k].RtStructPath)},Lesion,PT\n");
-                outcomes.Append(CultureInfo.InvariantCulture, $"{patients[k].Id},{patients[k].Label}\n");
-            }
-            File.WriteAllText(Path.Combine(dir, "manifest.csv"), manifest.ToString());
-            File.WriteAllText(Path.Combine(dir, "outcomes.csv"), outcomes.ToString());
+                PatientId = pt.Id,
+                PatientName = "Demo^" + pt.Id,
+                InstitutionName = p.Id,
+                Seed = pt.Seed,
+                PetGrid = ImageGrid.Axial(48, 48, 24, 4, 4, 4, new Vec3(-94, -94, -46)),
+                CtGrid = ImageGrid.Axial(96, 96, 24, 2, 2, 4, new Vec3(-95, -95, -46)),
+                PetNoise = p.Noise,
+                Lesion = new SyntheticRegion("Lesion", new Vec3(30, -10, 4), pt.Radius, p.Uptake, pt.Heterogeneity, 45),
+            }));
+            DemoSiteWriter.WriteTables(dir,
+                "patient_id,image,mask,roi,modality", patients.Select((pt, k) => (FormattableString)$"{pt.Id},{Path.GetRelativePath(dir, studies[k].PetFolder)},{Path.GetRelativePath(dir, studies[k].RtStructPath)},Lesion,PT"),
+                "patient_id,label", patients.Select(pt => (FormattableString)$"{pt.Id},{pt.Label}"));
             list.Add(new DemoSite(p.Id, dir, p.Patients, $"n={p.Patients} PET/CT studies, noise {p.Noise:P0}"));
         }
         return new DemoData(list, ImagingFeatureNames, "label", new ImagingFeatures { SettingsYaml = settings, Roi = "Lesion" });

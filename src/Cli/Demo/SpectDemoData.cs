@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using FedRad.Imaging;
 using FedRad.Imaging.Synthetic;
 using FedRad.Protocol.V1;
@@ -42,56 +40,40 @@ public static class SpectDemoData
             Uptake: 6 + 3 * rng.NextDouble(),
             CpsPerMBq: 70 + 40 * rng.NextDouble())).ToList();
         var settings = DemoDataSets.ReadEmbedded("spect-suv-fbs0.25-3d.yaml");
-        var total = profiles.Sum(p => p.Patients);
-        var done = 0;
+        var writer = new DemoSiteWriter(profiles.Sum(p => p.Patients), written);
         var list = new List<DemoSite>();
         foreach (var p in profiles)
         {
             var dir = Path.Combine(root, p.Id);
-            var siteIndex = list.Count + 1;
-            var patients = Enumerable.Range(1, p.Patients).Select(i =>
+            var patients = DemoSiteWriter.Patients(p.Id, list.Count + 1, 100_019, p.Patients, p.Prevalence, (id, label, prng) =>
             {
-                var prng = new Random(siteIndex * 100_019 + i);
-                var label = prng.NextDouble() < p.Prevalence ? 1 : 0;
                 var heterogeneity = Math.Clamp((label == 1 ? 0.30 : 0.17) + 0.06 * DemoDataSets.Gaussian(prng), 0.02, 0.6);
-                return (Id: $"{p.Id}-{i:D3}", Label: label, Heterogeneity: heterogeneity, Radius: 14 + 8 * prng.NextDouble(),
+                return (Id: id, Label: label, Heterogeneity: heterogeneity, Radius: 14 + 8 * prng.NextDouble(),
                     DoseMBq: 550 + 300 * prng.NextDouble(), UptakeH: 2.5 + 1.5 * prng.NextDouble(), WeightKg: 55 + 40 * prng.NextDouble(),
                     Seed: prng.Next());
-            }).ToList();
-            var studies = new SyntheticSpectStudy[patients.Count];
-            Parallel.For(0, patients.Count, k =>
-            {
-                var pt = patients[k];
-                studies[k] = SyntheticSpectCtWriter.Write(Path.Combine(dir, "dicom", pt.Id), new SyntheticSpectStudyOptions
-                {
-                    PatientId = pt.Id,
-                    PatientName = "Demo^" + pt.Id,
-                    InstitutionName = p.Id,
-                    Seed = pt.Seed,
-                    StationName = $"NM-{p.Id.ToUpperInvariant()}",
-                    CpsPerMBq = p.CpsPerMBq,
-                    InjectedDoseMBq = pt.DoseMBq,
-                    UptakeTime = TimeSpan.FromHours(pt.UptakeH),
-                    WeightKg = pt.WeightKg,
-                    SpectGrid = ImageGrid.Axial(48, 48, 32, 4.8, 4.8, 4.8, new Vec3(-112.8, -112.8, -74.4)),
-                    CtGrid = ImageGrid.Axial(96, 96, 32, 2.4, 2.4, 4.8, new Vec3(-114, -114, -74.4)),
-                    BodySemiAxisX = 105,
-                    Noise = p.Noise,
-                    Lesion = new SyntheticRegion("Lesion", new Vec3(30, -10, 4), pt.Radius, p.Uptake, pt.Heterogeneity, 300),
-                });
-                written?.Report((Interlocked.Increment(ref done), total));
             });
+            var studies = writer.WriteStudies(patients, pt => SyntheticSpectCtWriter.Write(Path.Combine(dir, "dicom", pt.Id), new SyntheticSpectStudyOptions
+            {
+                PatientId = pt.Id,
+                PatientName = "Demo^" + pt.Id,
+                InstitutionName = p.Id,
+                Seed = pt.Seed,
+                StationName = $"NM-{p.Id.ToUpperInvariant()}",
+                CpsPerMBq = p.CpsPerMBq,
+                InjectedDoseMBq = pt.DoseMBq,
+                UptakeTime = TimeSpan.FromHours(pt.UptakeH),
+                WeightKg = pt.WeightKg,
+                SpectGrid = ImageGrid.Axial(48, 48, 32, 4.8, 4.8, 4.8, new Vec3(-112.8, -112.8, -74.4)),
+                CtGrid = ImageGrid.Axial(96, 96, 32, 2.4, 2.4, 4.8, new Vec3(-114, -114, -74.4)),
+                BodySemiAxisX = 105,
+                Noise = p.Noise,
+                Lesion = new SyntheticRegion("Lesion", new Vec3(30, -10, 4), pt.Radius, p.Uptake, pt.Heterogeneity, 300),
+            }));
             // Every study of a site comes from the site's one camera: its calibration is the site's file.
             File.Copy(studies[0].CalibrationPath, Path.Combine(dir, CalibrationFile), overwrite: true);
-            var manifest = new StringBuilder("patient_id,image,mask,roi,modality\n");
-            var outcomes = new StringBuilder("patient_id,label\n");
-            for (var k = 0; k < patients.Count; k++)
-            {
-                manifest.Append(CultureInfo.InvariantCulture, $"{patients[k].Id},{Path.GetRelativePath(dir, studies[k].SpectFolder)},{Path.GetRelativePath(dir, studies[k].RtStructPath)},Lesion,NM\n");
-                outcomes.Append(CultureInfo.InvariantCulture, $"{patients[k].Id},{patients[k].Label}\n");
-            }
-            File.WriteAllText(Path.Combine(dir, "manifest.csv"), manifest.ToString());
-            File.WriteAllText(Path.Combine(dir, "outcomes.csv"), outcomes.ToString());
+            DemoSiteWriter.WriteTables(dir,
+                "patient_id,image,mask,roi,modality", patients.Select((pt, k) => (FormattableString)$"{pt.Id},{Path.GetRelativePath(dir, studies[k].SpectFolder)},{Path.GetRelativePath(dir, studies[k].RtStructPath)},Lesion,NM"),
+                "patient_id,label", patients.Select(pt => (FormattableString)$"{pt.Id},{pt.Label}"));
             list.Add(new DemoSite(p.Id, dir, p.Patients, $"n={p.Patients} SPECT/CT studies, camera {p.CpsPerMBq:F0} cps/MBq, noise {p.Noise:P0}"));
         }
         return new DemoData(list, FeatureNames, "label", new ImagingFeatures { SettingsYaml = settings, Roi = "Lesion" });
