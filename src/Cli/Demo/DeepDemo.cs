@@ -122,9 +122,9 @@ public static class DeepDemo
     public static async Task<UploadModelResponse> Upload(AdminService.AdminServiceClient admin, byte[] payload, CancellationToken ct)
     {
         using var call = admin.UploadModel(cancellationToken: ct);
-        await call.RequestStream.WriteAsync(new UploadModelMessage { Header = new UploadModelHeader { TotalBytes = payload.Length, Sha256 = Payload.Sha256Hex(payload) } }, ct);
+        await call.WriteUnlessAnswered(new UploadModelMessage { Header = new UploadModelHeader { TotalBytes = payload.Length, Sha256 = Payload.Sha256Hex(payload) } }, ct);
         foreach (var (offset, chunk) in Payload.Chunks(payload))
-            await call.RequestStream.WriteAsync(new UploadModelMessage { Chunk = new PayloadChunk { Offset = offset, Data = ByteString.CopyFrom(chunk.Span), TotalBytes = payload.Length } }, ct);
+            await call.WriteUnlessAnswered(new UploadModelMessage { Chunk = new PayloadChunk { Offset = offset, Data = ByteString.CopyFrom(chunk.Span), TotalBytes = payload.Length } }, ct);
         await call.RequestStream.CompleteAsync();
         return await call;
     }

@@ -137,9 +137,9 @@ public sealed class CoordinatorClient : IDisposable
     {
         header.ResumeOffset = offset;
         using var call = Site.UploadResult(cancellationToken: ct);
-        await call.RequestStream.WriteAsync(new UploadMessage { Header = header }, ct);
+        await call.WriteUnlessAnswered(new UploadMessage { Header = header }, ct);
         foreach (var (at, data) in Payload.Chunks(payload, offset))
-            await call.RequestStream.WriteAsync(new UploadMessage
+            await call.WriteUnlessAnswered(new UploadMessage
             {
                 Chunk = new PayloadChunk { Offset = at, Data = UnsafeByteOperations.UnsafeWrap(data), TotalBytes = payload.Length },
             }, ct);

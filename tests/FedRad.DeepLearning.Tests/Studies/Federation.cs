@@ -76,9 +76,9 @@ public sealed class Federation : IAsyncDisposable
     {
         var payload = TensorCodec.Serialize(model);
         using var call = Admin.UploadModel();
-        await call.RequestStream.WriteAsync(new UploadModelMessage { Header = new UploadModelHeader { TotalBytes = payload.Length, Sha256 = Payload.Sha256Hex(payload) } });
+        await call.WriteUnlessAnswered(new UploadModelMessage { Header = new UploadModelHeader { TotalBytes = payload.Length, Sha256 = Payload.Sha256Hex(payload) } });
         foreach (var (offset, chunk) in Payload.Chunks(payload))
-            await call.RequestStream.WriteAsync(new UploadModelMessage { Chunk = new PayloadChunk { Offset = offset, Data = ByteString.CopyFrom(chunk.Span), TotalBytes = payload.Length } });
+            await call.WriteUnlessAnswered(new UploadModelMessage { Chunk = new PayloadChunk { Offset = offset, Data = ByteString.CopyFrom(chunk.Span), TotalBytes = payload.Length } });
         await call.RequestStream.CompleteAsync();
         return (await call).ModelId;
     }

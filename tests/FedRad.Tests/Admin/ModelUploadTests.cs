@@ -27,14 +27,14 @@ public sealed class ModelUploadTests
     private static async Task<UploadModelResponse> Upload(TestCoordinator c, byte[] payload, string? sha = null, long? declared = null, int chunkBytes = TransferLimits.MaxChunkBytes)
     {
         using var call = c.Admin.UploadModel();
-        await call.RequestStream.WriteAsync(new UploadModelMessage
+        await call.WriteUnlessAnswered(new UploadModelMessage
         {
             Header = new UploadModelHeader { TotalBytes = declared ?? payload.Length, Sha256 = sha ?? Payload.Sha256Hex(payload) },
         });
         try
         {
             foreach (var (offset, chunk) in Payload.Chunks(payload, 0, chunkBytes))
-                await call.RequestStream.WriteAsync(new UploadModelMessage { Chunk = new PayloadChunk { Offset = offset, Data = ByteString.CopyFrom(chunk.Span), TotalBytes = payload.Length } });
+                await call.WriteUnlessAnswered(new UploadModelMessage { Chunk = new PayloadChunk { Offset = offset, Data = ByteString.CopyFrom(chunk.Span), TotalBytes = payload.Length } });
             await call.RequestStream.CompleteAsync();
         }
         catch (RpcException) { /* the server already refused: its status comes with the response */ }
@@ -227,8 +227,8 @@ public sealed class ModelUploadTests
                 using var call = admin.UploadModel(token is null ? null : new Metadata { { "authorization", $"Bearer {token}" } });
                 try
                 {
-                    await call.RequestStream.WriteAsync(new UploadModelMessage { Header = new UploadModelHeader { TotalBytes = payload.Length, Sha256 = Payload.Sha256Hex(payload) } });
-                    await call.RequestStream.WriteAsync(new UploadModelMessage { Chunk = new PayloadChunk { Offset = 0, Data = ByteString.CopyFrom(payload), TotalBytes = payload.Length } });
+                    await call.WriteUnlessAnswered(new UploadModelMessage { Header = new UploadModelHeader { TotalBytes = payload.Length, Sha256 = Payload.Sha256Hex(payload) } });
+                    await call.WriteUnlessAnswered(new UploadModelMessage { Chunk = new PayloadChunk { Offset = 0, Data = ByteString.CopyFrom(payload), TotalBytes = payload.Length } });
                     await call.RequestStream.CompleteAsync();
                 }
                 catch (RpcException) { /* refused before reading: the status comes with the response */ }

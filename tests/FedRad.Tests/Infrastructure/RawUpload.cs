@@ -24,12 +24,12 @@ public static class RawUpload
         // A deadline, so that a call the server never answers fails the test instead of hanging the suite.
         using var call = client.UploadResult(deadline: DateTime.UtcNow.AddSeconds(60));
         header.ResumeOffset = from;
-        await call.RequestStream.WriteAsync(new UploadMessage { Header = header });
+        await call.WriteUnlessAnswered(new UploadMessage { Header = header });
         var end = until ?? payload.Length;
         for (var at = from; at < end; at += chunkBytes)
         {
             var n = (int)Math.Min(chunkBytes, end - at);
-            await call.RequestStream.WriteAsync(new UploadMessage { Chunk = new PayloadChunk { Offset = at, Data = ByteString.CopyFrom(payload, (int)at, n), TotalBytes = payload.Length } });
+            await call.WriteUnlessAnswered(new UploadMessage { Chunk = new PayloadChunk { Offset = at, Data = ByteString.CopyFrom(payload, (int)at, n), TotalBytes = payload.Length } });
         }
         await call.RequestStream.CompleteAsync();
         return await call;

@@ -83,15 +83,16 @@ public sealed class UploadValidationTests : IAsyncLifetime
         Assert.Contains("chunks carry 1..1048576", bigChunk.Status.Detail);
 
         // A message beyond the explicit gRPC message limit: refused by the transport. The server answers
-        // ResourceExhausted; the client may see its stream reset (Cancelled) before it reads that answer.
+        // ResourceExhausted; the client may see its stream reset (Cancelled, or Unavailable from
+        // ClientStreams when the reset ends the write and the answer is lost) before it reads that answer.
         var huge = new byte[2 << 20];
         var hugeMessage = await RawUpload.Refused(() => RawUpload.Send(site, RawUpload.Header("bad-input", 1, "b", 30, huge), huge, chunkBytes: huge.Length));
-        Assert.Contains(hugeMessage.StatusCode, new[] { StatusCode.ResourceExhausted, StatusCode.Cancelled });
+        Assert.Contains(hugeMessage.StatusCode, new[] { StatusCode.ResourceExhausted, StatusCode.Cancelled, StatusCode.Unavailable });
 
         var headerless = await RawUpload.Refused(async () =>
         {
-            using var call = site.UploadResult();
-            await call.RequestStream.WriteAsync(new UploadMessage { Chunk = new PayloadChunk { Offset = 0, Data = ByteString.CopyFrom(good) } });
+            using var call = site.UploadResult(deadline: DateTime.UtcNow.AddSeconds(60));
+            await call.WriteUnlessAnswered(new UploadMessage { Chunk = new PayloadChunk { Offset = 0, Data = ByteString.CopyFrom(good) } });
             await call.RequestStream.CompleteAsync();
             await call;
         });
@@ -114,6 +115,25 @@ public sealed class UploadValidationTests : IAsyncLifetime
 
         var audit = await File.ReadAllLinesAsync(_c.AuditLog);
         Assert.Equal(6, audit.Count(l => l.Contains("\"event\":\"UpdateRejected\"")));
+    }
+
+    [Fact]
+    public async Task A_site_refused_at_its_header_gets_the_answer_while_it_is_still_sending_chunks()
+    {
+        // The coordinator refuses an unregistered site right after the header, while the agent is writing
+        // 1 MiB chunks, larger than the HTTP/2 stream window. The agent must get the refusal, not wait for
+        // window credit that never comes (that wait once hung the whole suite in CI). 200 uploads: before
+        // ClientStreams, about one upload in 600 hung or lost the refusal.
+        using var agent = new FedRad.SiteAgent.Coordinator.CoordinatorClient(_c.Url, 1, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var payload = new byte[MaxPayload - 1024];
+        Random.Shared.NextBytes(payload);
+        for (var i = 0; i < 200; i++)
+        {
+            var header = RawUpload.Header("bad-input", 1, "unregistered", 10, payload);
+            var refused = await Assert.ThrowsAsync<RpcException>(() => agent.Upload(header, payload, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(StatusCode.NotFound, refused.StatusCode);
+            Assert.Contains("unknown site id 'unregistered'", refused.Status.Detail);
+        }
     }
 
     [Fact]
