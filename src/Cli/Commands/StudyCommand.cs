@@ -199,7 +199,7 @@ public static class StudyCommand
         AnsiConsole.Write(rounds);
         if (s.Evaluation is { } e)
         {
-            var sites = new Table().AddColumns("site", "n", "AUC", "log-loss");
+            var sites = new Table().AddColumns("site", "n evaluated", "AUC", "log-loss");
             foreach (var site in e.Sites) sites.AddRow(Markup.Escape(site.SiteId), site.N.ToString(), site.Auc.ToString("F3"), site.Loss.ToString("F4"));
             sites.AddRow("[bold]pooled[/]", e.PooledN.ToString(), e.PooledAuc.ToString("F3"), e.PooledLoss.ToString("F4"));
             AnsiConsole.Write(sites);

@@ -49,6 +49,7 @@ public static class StudyValidation
             $"Pooled AUC: from the sum of the sites' histograms of predicted probabilities ({pooledPos.Length} bins of width {1.0 / pooledPos.Length:0.####}); patients of both classes in one bin count as a tie (1/2). Per-site AUC: computed exactly at the site.",
             "95% CIs: DeLong's variance of the binned scores (placement values per bin), pooled and per site; a per-site interval is centred on the site's exact AUC.",
             "ROC curves: sensitivity and specificity at the bin edges of the predicted probability.",
+            "Patients evaluated: a site that holds patients out (column split = test) is evaluated on those only, never trained on; a site without held-out patients on all its patients (then on patients it trained on).",
         };
         foreach (var site in sites)
         {
@@ -110,7 +111,7 @@ public static class StudyValidation
             yield return "Harmonisation: federated ComBat with each site as a batch, equal to sva::ComBat on the pooled data, fitted before standardisation; each site applied its own batch parameters to its features for training and evaluation. Per-site means and SDs before and after:" +
                 string.Concat(p.Sites.SelectMany(x => x.Harmonisation.Select(f => FormattableString.Invariant($" {x.SiteId}/{f.Feature} {f.MeanBefore:G4}±{f.SdBefore:G4} → {f.MeanAfter:G4}±{f.SdAfter:G4};"))));
         if (status.LeaveOneSiteOut.Count > 0 && (spec.Harmonisation is not null || spec.FeatureSelection is not null))
-            yield return "Leave-one-site-out folds reuse the study's preparation (ComBat parameters and selected features fitted once on all sites, the site left out included): their AUCs are not fully external.";
+            yield return "Leave-one-site-out folds reuse the study's preparation (ComBat parameters and selected features fitted once on all sites' training patients, the site left out included): their AUCs are not fully external.";
         if (spec.FeatureSelection is { } selection && p.FeatureScores.Count > 0)
             yield return $"Feature selection ({selection.Method}, before standardisation, on the {(spec.Harmonisation is null ? "" : "harmonised ")}pooled data): kept {string.Join(", ", p.SelectedFeatures)} " +
                 $"of {p.FeatureScores.Count}, the {selection.MaxFeatures} whose pooled AUC is furthest from 0.5. Pooled AUC of each feature alone: " +

@@ -191,7 +191,14 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
         // The optional train/test split travels into the cohort table, for the models that honour it.
         var outSplit = Array.IndexOf(outcomes[0], HoldOut.Column);
         var labels = new Dictionary<string, string>();
-        foreach (var r in outcomes.Skip(1)) labels[r[outPatient]] = outSplit < 0 ? r[outLabel] : r[outLabel] + "," + r[outSplit];
+        var lines = NumberedLines(OutcomesPath);
+        for (var k = 1; k < outcomes.Count; k++)
+        {
+            var r = outcomes[k];
+            // Checked here, so that a bad value is refused naming outcomes.csv and its line rather than the joined table.
+            labels[r[outPatient]] = outSplit < 0 ? r[outLabel]
+                : r[outLabel] + "," + (HoldOut.Parse(r[outSplit], OutcomesPath, lines[k]) ? "test" : "train");
+        }
         var extraValues = extras.Select(c => ExtraColumn(c, outcomes, outPatient)).ToList();
 
         var sb = new StringBuilder();
@@ -236,4 +243,8 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
 
     private static List<string[]> ReadCsv(string path) =>
         File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => l.Split(',').Select(c => c.Trim()).ToArray()).ToList();
+
+    /// <summary>The file's line number (1-based) of each row <see cref="ReadCsv"/> returns, in the same order.</summary>
+    private static List<int> NumberedLines(string path) =>
+        File.ReadAllLines(path).Select((l, i) => (l, i + 1)).Where(x => x.l.Length > 0).Select(x => x.Item2).ToList();
 }

@@ -33,9 +33,24 @@ public static class StudyCohort
         var keep = new List<int>();
         for (var i = 0; i < table.RowCount; i++)
             if (task.Inclusion.All(f => Passes(table, f, i))) keep.Add(i);
-        var cells = keep.Select(i => table.Columns.Select(c => table.Text(c)[i]).ToArray()).ToList();
-        return new StudyTable(new SiteTable(table.Source, table.Columns, cells, keep.Select(table.LineOf).ToList()), table.RowCount - keep.Count);
+        return new StudyTable(Rows(table, keep), table.RowCount - keep.Count);
     }
+
+    /// <summary>
+    /// The rows a study's preparation is fitted on (eligibility, ComBat, feature selection): the training rows, the
+    /// patients the table's optional <see cref="HoldOut.Column"/> column does not hold out; a bad value is refused naming
+    /// the file, line and column.
+    /// </summary>
+    public static SiteTable Training(SiteTable table)
+    {
+        if (!table.HasColumn(HoldOut.Column)) return table;
+        var split = table.Text(HoldOut.Column);
+        var heldOut = Enumerable.Range(0, table.RowCount).Select(i => HoldOut.Parse(split[i], table.Source, table.LineOf(i))).ToList();
+        return heldOut.Any(h => h) ? Rows(table, HoldOut.TrainingRows(heldOut)) : table;
+    }
+
+    private static SiteTable Rows(SiteTable table, IReadOnlyList<int> rows) =>
+        new(table.Source, table.Columns, rows.Select(i => table.Columns.Select(c => table.Text(c)[i]).ToArray()).ToList(), rows.Select(table.LineOf).ToList());
 
     /// <summary>
     /// Whether row <paramref name="i"/> passes the filter. equals / in compare the text (or the number, when both are

@@ -25,14 +25,20 @@ public sealed class LocalTaskRunner(int minCohortSize)
         if (task.Model != ModelCatalog.LogisticRegression)
             throw new TaskRefusedException($"model '{task.Model}' is not supported by this agent");
         // The study's inclusion filters and this site's ComBat adjustment come before anything is computed.
-        var cohort = StudyCohort.ForModel(cohortPath, task, filterSource ?? cohortPath, out var excluded);
+        var all = StudyCohort.ForModel(cohortPath, task, filterSource ?? cohortPath, out var excluded);
+        // Held-out patients (split = test) are neither standardised over nor trained on; the evaluation round measures
+        // them when the site has any, else every patient.
+        var evaluation = task.Kind == TaskKind.Evaluate;
+        var cohort = all.Rows(evaluation ? HoldOut.EvaluationRows(all.HeldOut) : HoldOut.TrainingRows(all.HeldOut));
         var filtered = excluded > 0 ? $" after the study's inclusion filters excluded {excluded}" : "";
+        var part = all.HeldOut.Any(h => h) ? evaluation ? " held out for evaluation" : " for training (the others are held out)" : "";
+        if (cohort.Count == 0) throw new TaskRefusedException($"{all.Source}: every patient is held out (column '{HoldOut.Column}' = test): none left for training");
         // The study may ask for a larger minimum than the site's own (privacy.min_cohort); the larger applies.
         var minimum = Math.Max(minCohortSize, task.Privacy?.MinCohort ?? 0);
         if (cohort.Count < minimum)
             throw new TaskRefusedException(minimum > minCohortSize
-                ? $"the local cohort has {cohort.Count} patients{filtered}, below the study's minimum (privacy.min_cohort) of {minimum} for any shared result"
-                : $"the local cohort has {cohort.Count} patients{filtered}, below this site's minimum of {minimum} for any shared result");
+                ? $"the local cohort has {cohort.Count} patients{part}{filtered}, below the study's minimum (privacy.min_cohort) of {minimum} for any shared result"
+                : $"the local cohort has {cohort.Count} patients{part}{filtered}, below this site's minimum of {minimum} for any shared result");
         if (TensorCodec.Validate(global, ModelCatalog.Initial(task.Model, task.FeatureNames.Count).Spec) is { } problem)
             throw new TaskRefusedException($"global model does not fit the task: {problem}");
 

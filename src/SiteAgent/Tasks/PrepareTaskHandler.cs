@@ -12,7 +12,8 @@ namespace FedRad.SiteAgent.Tasks;
 /// Answers a study's preparation requests (TASK_KIND_PREPARE: eligibility, the ComBat fit, feature selection) with
 /// <see cref="StatisticsSite"/> on the study's own cohort: the site's table after the study's inclusion filters.
 /// The site's minimum count applies to every aggregate as for any statistics request; the eligibility answer also
-/// says how many patients the filters excluded.
+/// says how many patients the filters excluded. Patients the site holds out for evaluation (column split = test) take no
+/// part: the preparation, like training, is fitted on the training patients, and its counts are theirs.
 /// </summary>
 public sealed class PrepareTaskHandler(string siteId, int minimumCount)
 {
@@ -28,13 +29,15 @@ public sealed class PrepareTaskHandler(string siteId, int minimumCount)
         }
         try
         {
-            var (table, excluded) = StudyCohort.Filtered(tablePath, task, filterSource);
+            var (filtered, excluded) = StudyCohort.Filtered(tablePath, task, filterSource);
+            // Fitted on the training patients only: a held-out patient (split = test) never shapes the model.
+            var table = StudyCohort.Training(filtered);
             // The study may ask for a larger minimum than the site's own (privacy.min_cohort); the larger applies.
             var minimum = Math.Max(minimumCount, task.Privacy?.MinCohort ?? 0);
             var aggregate = new StatisticsSite(siteId, table, new SiteOptions { MinimumCount = minimum }).Handle(request);
             if (aggregate is EligibilityAggregate eligibility) aggregate = eligibility with { Excluded = excluded };
             return new StatisticsReply(ProtocolJson.SerializeAggregate(aggregate), false, aggregate.Count,
-                $"{aggregate.GetType().Name} from {aggregate.Count} patients ({excluded} excluded by the study's inclusion filters)");
+                $"{aggregate.GetType().Name} from {aggregate.Count} patients ({excluded} excluded by the study's inclusion filters, {filtered.RowCount - table.RowCount} held out)");
         }
         catch (SiteRefusedException e)
         {
