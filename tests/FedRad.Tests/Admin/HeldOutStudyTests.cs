@@ -165,17 +165,23 @@ public sealed class HeldOutStudyTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_bad_split_value_is_refused_by_the_site_naming_the_file_line_and_column()
+    public async Task The_preparation_is_fitted_on_the_training_rows_and_a_bad_split_value_is_refused_naming_the_file_line_and_column()
     {
         var path = CohortPath(BadSite);
         var expected = $"{path}: line 8, column 'split': 'validation' is not train or test";
 
-        // A study with a preparation: the site refuses the eligibility check, and the coordinator shows why.
+        // A study with a preparation: the site with the bad value refuses the eligibility check, and the coordinator
+        // shows why; the others' eligibility counts and feature AUCs are those of their training rows.
         var prepared = await Run("bad-split-prepared", StudyText("bad-split-prepared", 1, $"site-1, site-2, {BadSite}",
-            "min_sites: 2\ncohort: {inclusion: [{column: pt_suvmax, min: -100}]}"), 120);
+            "min_sites: 2\ncohort: {inclusion: [{column: pt_suvmax, min: -100}]}\nfeature_selection: {method: univariate_auc, max_features: 4}"), 120);
         Assert.True(prepared.State == StudyState.Completed, prepared.FailureReason);
         Assert.Contains(expected, prepared.Preparation.Sites.Single(s => s.SiteId == BadSite).Refused);
         Assert.Equal(["site-1", "site-2"], prepared.EnrolledSites);
+        foreach (var site in new[] { "site-1", "site-2" })
+            Assert.Equal(Load(site).Count - TestRows(site), prepared.Preparation.Sites.Single(s => s.SiteId == site).Included);
+        var auc = await FeatureAucOnTrainingRows("site-1", "site-2");
+        Assert.Equal(SyntheticCohort.FeatureNames.Order(), prepared.Preparation.FeatureScores.Keys.Order());
+        foreach (var f in SyntheticCohort.FeatureNames) Assert.Equal(auc[f], prepared.Preparation.FeatureScores[f], 1e-12);
 
         // Without a preparation: the site refuses every task of the study (its log says why) and the rounds close at
         // their deadline without it.
@@ -252,14 +258,36 @@ public sealed class HeldOutStudyTests(ITestOutputHelper output) : IAsyncLifetime
             for (x in sites) { t <- ev[ev$site == x, ]; out("n", x, nrow(t)); out("auc", x, auc1(t$label, t$p)) }
             out("auc", "pooled", auc1(ev$label, ev$p))
             """;
+        var stdout = await Rscript(script);
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(','))
+            .ToDictionary(p => (p[0], p[1]), p => double.Parse(p[2], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>R: pROC's AUC of every feature alone on the pooled training rows of <paramref name="sites"/>.</summary>
+    private async Task<Dictionary<string, double>> FeatureAucOnTrainingRows(params string[] sites)
+    {
+        var script = $$"""
+            suppressMessages(library(pROC))
+            d <- do.call(rbind, lapply(c({{string.Join(", ", sites.Select(s => $"\"{s}\""))}}), function(s)
+              read.csv(file.path("{{_root}}", s, "cohort.csv"), colClasses = c(split = "character"))))
+            d <- d[d$split != "test", ]
+            for (f in c({{string.Join(", ", SyntheticCohort.FeatureNames.Select(f => $"\"{f}\""))}}))
+              cat(sprintf("%s,%.17g\n", f, as.numeric(auc(roc(d$label, d[[f]], levels = c(0, 1), direction = "<", quiet = TRUE)))))
+            """;
+        var stdout = await Rscript(script);
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(','))
+            .ToDictionary(p => p[0], p => double.Parse(p[1], CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<string> Rscript(string script)
+    {
         var psi = new ProcessStartInfo("Rscript", ["-e", script]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var r = Process.Start(psi)!;
         var stdout = await r.StandardOutput.ReadToEndAsync();
         var error = await r.StandardError.ReadToEndAsync();
         await r.WaitForExitAsync();
         Assert.True(r.ExitCode == 0, $"Rscript failed: {error}");
-        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(','))
-            .ToDictionary(p => (p[0], p[1]), p => double.Parse(p[2], CultureInfo.InvariantCulture));
+        return stdout;
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
