@@ -27,9 +27,10 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
 
     public string ManifestPath => Path.Combine(dataDirectory, ManifestFile);
 
+    public string OutcomesPath => Path.Combine(dataDirectory, OutcomesFile);
+
     // The SPECT caveats already logged: a cohort is built again for every round.
     private readonly ConcurrentDictionary<string, byte> _cautioned = new();
-    public string OutcomesPath => Path.Combine(dataDirectory, OutcomesFile);
 
     /// <summary>
     /// Extracts (or reuses) the features and writes the cohort table the task asks for; returns its path.
