@@ -52,6 +52,11 @@ public interface IRoundGrain : IGrainWithStringKey
     Task<SubmitResult> Decline(string siteId, string taskId, string reason);
     /// <summary>A site's reply in a phase of the round's secure-aggregation session (the masked input comes through <see cref="Submit"/>).</summary>
     Task<SubmitResult> SubmitSecAgg(SecAggSubmission reply);
+    /// <summary>
+    /// The study was cancelled: an open round fails now with <paramref name="reason"/>, its tasks (under secure
+    /// aggregation, every phase's) are withdrawn and later results are refused. A closed round is left as it is.
+    /// </summary>
+    Task Cancel(string reason);
     [AlwaysInterleave] Task<RoundView?> GetView();
     /// <summary>SHA-256 of the payload accepted from the site in this round, or null.</summary>
     [AlwaysInterleave] Task<string?> AcceptedPayload(string siteId);

@@ -146,6 +146,12 @@ public sealed partial class RoundGrain(
         return new SubmitResult(SubmitOutcome.Accepted, "the site's refusal is recorded");
     }
 
+    public async Task Cancel(string reason)
+    {
+        if (S.Plan is null || S.State != RoundState.Open) return;
+        await Fail(reason);
+    }
+
     public Task<RoundView?> GetView() => Task.FromResult(S.Plan is null ? null : View());
 
     public Task<string?> AcceptedPayload(string siteId) =>

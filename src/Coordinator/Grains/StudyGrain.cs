@@ -181,12 +181,26 @@ public sealed class StudyGrain(
             throw new InvalidOperationException($"study '{def.StudyId}' is {S.State.ToString().ToLowerInvariant()}; only a created or running study can be cancelled");
         var open = S.State == StudyState.Running ? S.CurrentPlan : null;
         await Finish(StudyState.Cancelled, reason);
-        // The open round runs out at its deadline and is then ignored; its sites need not work for it
-        // any longer. Task ids are the round grain's: "{study}/{round}/{site}".
+        // The open round closes now: its sites stop working for it, and under secure aggregation no
+        // further phase opens and no survivor's mask is reconstructed.
         if (open is not null)
-            foreach (var site in open.SelectedSites)
-                await GrainFactory.GetGrain<ISiteGrain>(site).RemoveTask($"{open.StudyId}/{open.Round}/{site}");
+            await CancelRound(open);
         return View();
+    }
+
+    /// <summary>Closes the study's open round and records it (a fold's round in its fold) as the study's last.</summary>
+    private async Task CancelRound(RoundPlan open)
+    {
+        var grain = GrainFactory.GetGrain<IRoundGrain>(IRoundGrain.Key(open.StudyId, open.Round));
+        await grain.Cancel($"the study was cancelled: {S.FailureReason}");
+        if (await grain.GetView() is not { } round) return;
+        if (round.Round < LosoBase(S.Definition!))
+        {
+            if (S.ClosedRounds.All(r => r.Round != round.Round)) S.ClosedRounds.Add(round);
+        }
+        else if (S.Loso.FindIndex(f => f.State == LosoFoldState.Running) is var i and >= 0)
+            S.Loso[i] = S.Loso[i] with { State = LosoFoldState.Failed, Note = $"round {round.Round} ({round.Kind.ToString().ToLowerInvariant()}): {round.CloseReason}" };
+        await state.WriteStateAsync();
     }
 
     /// <summary>Without an explicit site list, a study enrols every approved site.</summary>

@@ -169,6 +169,9 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(StudyState.Cancelled, cancelled.State);
         Assert.Equal("cancelled by a local operator: wrong cohort", cancelled.FailureReason);
         Assert.Null(await FirstTask("idle-site"));
+        var round = Assert.Single(cancelled.Rounds);
+        Assert.Equal("failed", round.State);
+        Assert.Equal("the study was cancelled: cancelled by a local operator: wrong cohort", round.CloseReason);
 
         var again = await Refused(async () => await _c.Admin.CancelStudyAsync(new CancelStudyRequest { StudyId = "to-cancel" }));
         Assert.Equal(StatusCode.FailedPrecondition, again.StatusCode);
@@ -177,6 +180,38 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(StatusCode.FailedPrecondition, restart.StatusCode);
         var unknown = await Refused(async () => await _c.Admin.CancelStudyAsync(new CancelStudyRequest { StudyId = "never-created" }));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_study_in_a_secure_aggregation_round_closes_the_round_and_withdraws_its_phase_tasks()
+    {
+        // Two sites with no agent: the secure round waits in its first phase (advertise keys) until the cancel.
+        await _c.Register("quiet-1", "quiet-2");
+        await Create(StudyFile("secure-cancel", rounds: 3, sites: "[quiet-1, quiet-2]", leaveOneSiteOut: false)
+            + "\nprivacy: {secure_aggregation: true}\n");
+        await _c.Admin.StartStudyAsync(new StudyRef { StudyId = "secure-cancel" });
+        var advertise = await FirstTask("quiet-1");
+        Assert.NotNull(advertise);
+        Assert.Equal(SecAggStage.Advertise, advertise.Secagg.Stage);
+
+        var cancelled = await _c.Admin.CancelStudyAsync(new CancelStudyRequest { StudyId = "secure-cancel", Reason = "site withdrew consent" });
+        Assert.Equal(StudyState.Cancelled, cancelled.State);
+        var round = Assert.Single(cancelled.Rounds);
+        Assert.True(round.SecureAggregation);
+        Assert.Equal("failed", round.State);
+        Assert.Contains("the study was cancelled", round.CloseReason);
+        Assert.Null(await FirstTask("quiet-1"));
+        Assert.Null(await FirstTask("quiet-2"));
+
+        // A late key advertisement is refused: no further phase opens.
+        var late = await _c.Site.SubmitSecAggAsync(new SecAggReply
+        {
+            SiteId = "quiet-1", StudyId = "secure-cancel", Round = advertise.Round, TaskId = advertise.TaskId, Stage = SecAggStage.Advertise, Message = "{}",
+        }).ResponseAsync.ContinueWith(t => t.Exception?.InnerException as RpcException);
+        Assert.NotNull(late);
+        Assert.Equal(StatusCode.FailedPrecondition, late.StatusCode);
+        Assert.Contains("is not open", late.Status.Detail);
+        Assert.Equal("failed", (await _c.Admin.GetStudyAsync(new StudyRef { StudyId = "secure-cancel" })).Rounds.Single().State);
     }
 
     /// <summary>The first task the site's stream hands out within two seconds, or null.</summary>
