@@ -26,7 +26,6 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
     public const string OutcomesFile = "outcomes.csv";
 
     public string ManifestPath => Path.Combine(dataDirectory, ManifestFile);
-
     public string OutcomesPath => Path.Combine(dataDirectory, OutcomesFile);
 
     // The SPECT caveats already logged: a cohort is built again for every round.
