@@ -138,6 +138,92 @@ public sealed class SpectBatchTests : IDisposable
         Assert.Equal("counts", RoiInputLoader.Load(input with { SpectCalibration = null }).Image.Unit);
     }
 
+    /// <summary>One calibration file with every entry of the given ones (a site calibrating its cameras for several isotopes).</summary>
+    internal static string MergeCalibrations(string path, IEnumerable<string> files)
+    {
+        var entries = files.Distinct().SelectMany(f => File.ReadAllLines(f).SkipWhile(l => l != "calibrations:").Skip(1));
+        File.WriteAllLines(path, ["calibrations:", .. entries]);
+        return path;
+    }
+
+    [Fact]
+    public async Task A_delta_leaves_out_the_patient_whose_spect_timepoints_differ_in_isotope_or_in_camera_for_counts_and_says_why()
+    {
+        // LU-07: 177Lu on one camera at days 1 and 4. MIX-01: 99mTc at day 1, 177Lu at day 4. CAM-02: 177Lu, day 4 on another camera.
+        var lu0 = SyntheticSpectCtWriter.Write(Path.Combine(_dir, "lu0"), Timepoint("day1", 21, 8.0, 0.30, TimeSpan.FromHours(24)));
+        var lu1 = SyntheticSpectCtWriter.Write(Path.Combine(_dir, "lu1"), Timepoint("day4", 22, 4.5, 0.15, TimeSpan.FromHours(96))
+            with { ScanStart = new SyntheticSpectStudyOptions().ScanStart.AddHours(72) });
+        var shape = Timepoint("day1", 31, 8.0, 0.30, TimeSpan.FromHours(3));
+        var tc0 = SyntheticSpectCtWriter.Write(Path.Combine(_dir, "tc0"), new SyntheticSpectStudyOptions   // the writer's 99mTc camera and window
+        {
+            PatientId = "MIX-01", Timepoint = "day1", Seed = 31, SpectGrid = shape.SpectGrid, CtGrid = shape.CtGrid, Lesion = shape.Lesion, Reference = shape.Reference,
+        });
+        var mix1 = SyntheticSpectCtWriter.Write(Path.Combine(_dir, "mix1"), Timepoint("day4", 32, 4.5, 0.15, TimeSpan.FromHours(96)) with { PatientId = "MIX-01" });
+        var cam0 = SyntheticSpectCtWriter.Write(Path.Combine(_dir, "cam0"), Timepoint("day1", 41, 8.0, 0.30, TimeSpan.FromHours(24)) with { PatientId = "CAM-02" });
+        var cam1 = SyntheticSpectCtWriter.Write(Path.Combine(_dir, "cam1"), Timepoint("day4", 42, 4.5, 0.15, TimeSpan.FromHours(96))
+            with { PatientId = "CAM-02", StationName = "NM-WARD-B", ManufacturerModelName = "Other SPECT/CT", CpsPerMBq = 130 });
+        var manifest = Path.Combine(_dir, "manifest.csv");
+        string Row(string id, SyntheticSpectStudy s, string tp) => $"{id},{Path.GetRelativePath(_dir, s.SpectFolder)},{Path.GetRelativePath(_dir, s.RtStructPath)},Lesion,NM,{tp}";
+        File.WriteAllLines(manifest,
+        [
+            "patient_id,image,mask,roi,modality,timepoint",
+            Row("LU-07", lu0, "day1"), Row("LU-07", lu1, "day4"),
+            Row("MIX-01", tc0, "day1"), Row("MIX-01", mix1, "day4"),
+            Row("CAM-02", cam0, "day1"), Row("CAM-02", cam1, "day4"),
+        ]);
+        var rows = BatchExtractor.ReadManifest(manifest);
+        var options = new BatchOptions(2, Delta: ("day1", "day4"));
+
+        // In SUV (every camera and isotope calibrated): the isotopes differ for MIX-01; CAM-02's cameras do not matter.
+        var calibration = SpectCalibrationTable.Load(MergeCalibrations(Path.Combine(_dir, "site-calibration.yaml"), [lu0.CalibrationPath, tc0.CalibrationPath, cam1.CalibrationPath]));
+        var inSuv = rows.Select(r => r with { Input = r.Input with { SpectCalibration = calibration } }).ToList();
+        var suv = await BatchExtractor.RunAsync(inSuv, Settings, Path.Combine(_dir, "suv", "features.csv"), options, null, CancellationToken.None);
+        Assert.Empty(suv.Failures);
+        Assert.Equal(6, ReadWide(suv.WidePath).Length);   // every timepoint's own features are still there
+        Assert.Equal(["LU-07", "CAM-02"], DeltaPatients(suv.DeltaPath!));
+        var mix = Assert.Single(suv.SpectPairs, p => p.Problems.Count > 0);
+        Assert.Equal($"{manifest}: patient 'MIX-01', SPECT at timepoint 'day1' (line 4) and at 'day4' (line 5) are not comparable: different radionuclides: Tc-99m and Lu-177",
+            mix.Refusal(manifest));
+        Assert.All(suv.SpectPairs, p => Assert.Empty(p.Caveats));
+
+        // The same pairs are not read again: the verdicts come from the cache. Shown with an image made unreadable behind
+        // the cache's back (same size and time), which a second reading would not get a verdict from.
+        var original = File.ReadAllBytes(mix1.SpectPath);
+        var written = File.GetLastWriteTimeUtc(mix1.SpectPath);
+        File.WriteAllBytes(mix1.SpectPath, new byte[original.Length]);
+        File.SetLastWriteTimeUtc(mix1.SpectPath, written);
+        var again = await BatchExtractor.RunAsync(inSuv, Settings, Path.Combine(_dir, "suv", "features.csv"), options, null, CancellationToken.None);
+        Assert.Equal(6, again.FromCache);
+        Assert.Equal(mix.Problems, Assert.Single(again.SpectPairs, p => p.Problems.Count > 0).Problems);
+        Assert.Null(TimepointPairs.Compare(inSuv[2], inSuv[3]));   // read afresh, the unreadable image gives none
+        File.WriteAllBytes(mix1.SpectPath, original);
+
+        // In counts (no calibration): the cameras differ for CAM-02 too, and the comparable pair carries the decay caveat.
+        var countSettings = SettingsLoader.FromYaml("""
+            name: SPECT counts, FBN 32, 3D
+            approaches: [3D]
+            interpolation: {enabled: false}
+            discretisation:
+              texture: {method: fixed_bin_number, bins: 32}
+              ivh: {method: fixed_bin_number, bins: 100}
+            """, "test settings");
+        var counts = await BatchExtractor.RunAsync(rows, countSettings, Path.Combine(_dir, "counts", "features.csv"), options, null, CancellationToken.None);
+        Assert.Empty(counts.Failures);
+        Assert.Equal(["LU-07"], DeltaPatients(counts.DeltaPath!));
+        var cam = counts.SpectPairs.Single(p => p.PatientId == "CAM-02");
+        Assert.Equal(["counts from different cameras (manufacturer 'FedRad', model 'Synthetic SPECT/CT', station 'NM-SYNTH-1', serial '0001'; "
+            + "manufacturer 'FedRad', model 'Other SPECT/CT', station 'NM-WARD-B', serial '0001') are not comparable without a calibration"],
+            cam.Problems);
+        Assert.Contains("different radionuclides: Tc-99m and Lu-177", counts.SpectPairs.Single(p => p.PatientId == "MIX-01").Problems);
+        var lu = counts.SpectPairs.Single(p => p.PatientId == "LU-07");
+        Assert.Empty(lu.Problems);
+        // 72 h of 177Lu (ENSDF 6.647 d) between the acquisitions: 2^(−72/159.53) = 0.731.
+        Assert.Equal("counts are not decay corrected: between the acquisitions Lu-177 decayed to 0.731 of its activity, so count differences include "
+            + "that physical decay, not only biology (and any difference in acquisition duration)", Assert.Single(lu.Caveats));
+    }
+
+    private static string[] DeltaPatients(string deltaPath) => File.ReadAllLines(deltaPath).Skip(1).Select(l => l.Split(',')[0]).ToArray();
+
     [Fact]
     public void AnUnknownModalityNamesTheAcceptedOnes()
     {

@@ -33,7 +33,7 @@ public static class FeaturesCommand
         var batchOut = new Option<string>("--out") { Description = "long CSV of all rows; a .wide.csv (one row per patient and timepoint) and a .cache folder go beside it", Required = true };
         var jobs = new Option<int>("--jobs") { Description = "ROIs extracted in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
         var alignTo = new Option<string?>("--align-to") { Description = "CT or PT: extract all modalities of a patient, timepoint and ROI together on this modality's grid, with its mask" };
-        var delta = new Option<string?>("--delta") { Description = "BASELINE:FOLLOWUP timepoints: also write delta radiomics (difference and relative change) to a .delta.csv" };
+        var delta = new Option<string?>("--delta") { Description = "BASELINE:FOLLOWUP timepoints: also write delta radiomics (difference and relative change) to a .delta.csv; a patient whose SPECT scans at the two are not comparable (isotope, camera, quantity...) is left out of it, with an error" };
         var spectCalibration = new Option<string?>("--spect-calibration") { Description = "SPECT camera calibration (YAML, docs/imaging.md): NM rows in SUV instead of counts" };
         var batch = new Command("batch", "Extract features for every row of a manifest, in parallel; resumes from its cache after an interruption") { manifest, batchSettings, batchOut, jobs, alignTo, delta, spectCalibration };
         batch.SetAction((parse, ct) => Batch(parse.GetValue(manifest)!, parse.GetValue(batchSettings)!, parse.GetValue(batchOut)!, parse.GetValue(jobs),
@@ -133,6 +133,9 @@ public static class FeaturesCommand
         Console.WriteLine($"{result.Computed} ROIs extracted, {result.FromCache} from cache, {result.Failures.Count} failed -> {result.LongPath}, {result.WidePath}{(result.DeltaPath is null ? "" : ", " + result.DeltaPath)}");
         foreach (var (row, error) in result.Failures)
             Console.Error.WriteLine($"error: {manifestPath} line {row.Line} ({row.PatientId} {row.Input.Modality} {row.Timepoint}): {error}");
-        return result.Failures.Count == 0 ? 0 : 1;
+        var notComparable = result.SpectPairs.Where(p => !p.Comparable).ToList();
+        foreach (var pair in notComparable) Console.Error.WriteLine($"error: {pair.Refusal(manifestPath)}; left out of the delta table");
+        foreach (var pair in result.SpectPairs.Where(p => p.Comparable && p.Caveats.Count > 0)) Console.Error.WriteLine($"warning: {pair.Caveat(manifestPath)}");
+        return result.Failures.Count == 0 && notComparable.Count == 0 ? 0 : 1;
     }
 }

@@ -16,13 +16,18 @@ public sealed record ManifestRow(int Line, string PatientId, string Timepoint, R
 /// <summary>Progress of a batch: rows finished (computed, from cache or failed) out of the total.</summary>
 public readonly record struct BatchProgress(int Done, int Total, int FromCache, int Failed, string? Current);
 
-/// <summary>What a batch did: ROIs computed, reused from the cache, and failed (with why); where it wrote.</summary>
-public sealed record BatchResult(int Computed, int FromCache, IReadOnlyList<(ManifestRow Row, string Error)> Failures, string LongPath, string WidePath, string? DeltaPath);
+/// <summary>
+/// What a batch did: ROIs computed, reused from the cache, and failed (with why); where it wrote. With delta radiomics,
+/// <see cref="SpectPairs"/>: the SPECT timepoint pairs compared; a patient whose pair has problems is left out of the delta table.
+/// </summary>
+public sealed record BatchResult(int Computed, int FromCache, IReadOnlyList<(ManifestRow Row, string Error)> Failures, string LongPath, string WidePath, string? DeltaPath,
+    IReadOnlyList<TimepointPair> SpectPairs);
 
 /// <summary>
 /// How a batch runs. <see cref="AlignTo"/>: rows of one patient, timepoint and ROI in several modalities are
 /// extracted together on the grid of this modality, with that row's mask (PET/CT from the same ROI).
-/// <see cref="Delta"/>: also write delta radiomics between two timepoints (difference and relative change).
+/// <see cref="Delta"/>: also write delta radiomics between two timepoints (difference and relative change), for the patients
+/// whose SPECT scans at the two are comparable (<see cref="TimepointPairs"/>).
 /// </summary>
 public sealed record BatchOptions(int Parallelism, string? AlignTo = null, (string Baseline, string FollowUp)? Delta = null);
 
@@ -77,8 +82,11 @@ public static class BatchExtractor
     public static async Task<BatchResult> RunAsync(IReadOnlyList<ManifestRow> rows, RadiomicsSettings defaultSettings, string outPath,
         BatchOptions options, IProgress<BatchProgress>? progress, CancellationToken ct)
     {
-        var cacheDir = outPath + ".cache";
+        var cacheDir = CacheDirectory(outPath);
         Directory.CreateDirectory(cacheDir);
+        // The delta subtracts a patient's features at one timepoint from the other's: only for comparable SPECT scans.
+        var pairs = options.Delta is { } delta ? TimepointPairs.Spect(rows, delta, cacheDir, options.Parallelism) : [];
+        var notComparable = pairs.Where(p => !p.Comparable).Select(p => p.PatientId).ToHashSet();
         var settingsCache = new ConcurrentDictionary<string, RadiomicsSettings>();
         RadiomicsSettings SettingsOf(ManifestRow r) => r.SettingsPath is null ? defaultSettings : settingsCache.GetOrAdd(r.SettingsPath, SettingsLoader.Load);
         var units = Units(rows, options.AlignTo);
@@ -120,11 +128,14 @@ public static class BatchExtractor
         var stem = Path.GetFileNameWithoutExtension(outPath);
         var widePath = Path.Combine(dir, stem + ".wide.csv");
         var deltaPath = options.Delta is null ? null : Path.Combine(dir, stem + ".delta.csv");
-        WriteOutputs(units, results, outPath, widePath, deltaPath, options.Delta);
+        WriteOutputs(units, results, outPath, widePath, deltaPath, options.Delta, notComparable);
         var failureList = failures.OrderBy(f => f.Item1.Line).ToList();
         WriteFailures(outPath + ".errors.csv", failureList);
-        return new BatchResult(computed, fromCache, failureList, outPath, widePath, deltaPath);
+        return new BatchResult(computed, fromCache, failureList, outPath, widePath, deltaPath, pairs);
     }
+
+    /// <summary>Where a batch writing <paramref name="outPath"/> caches its finished rows (and its SPECT pair verdicts).</summary>
+    public static string CacheDirectory(string outPath) => outPath + ".cache";
 
     /// <summary>What is extracted together: one row, or (aligned) all modalities of one patient, timepoint and ROI.</summary>
     private sealed record Unit(IReadOnlyList<ManifestRow> Rows, string? AlignTo)
@@ -165,7 +176,8 @@ public static class BatchExtractor
         return MultimodalExtractor.Extract(images, refMask, unit.AlignTo);
     }
 
-    private static void WriteOutputs(List<Unit> units, FeatureSet?[] results, string longPath, string widePath, string? deltaPath, (string Baseline, string FollowUp)? delta)
+    private static void WriteOutputs(List<Unit> units, FeatureSet?[] results, string longPath, string widePath, string? deltaPath, (string Baseline, string FollowUp)? delta,
+        IReadOnlySet<string> notComparable)
     {
         var tmp = longPath + ".tmp";
         using (var w = new StreamWriter(tmp, false, new UTF8Encoding(false)))
@@ -188,7 +200,7 @@ public static class BatchExtractor
 
         if (deltaPath is null || delta is not { } d) return;
         var rows = new List<(IReadOnlyList<(string, string)>, OrderedDictionary<string, double>)>();
-        foreach (var p in merged.GroupBy(m => m.Patient))
+        foreach (var p in merged.GroupBy(m => m.Patient).Where(p => !notComparable.Contains(p.Key)))
         {
             var before = p.FirstOrDefault(m => m.Timepoint == d.Baseline);
             var after = p.FirstOrDefault(m => m.Timepoint == d.FollowUp);
@@ -223,22 +235,25 @@ public static class BatchExtractor
     }
 
     /// <summary>SHA-256 of everything a result depends on: each row's inputs (path, size, write time), ROI selection and delineation, SPECT calibration and settings.</summary>
-    private static string CacheKey(IEnumerable<string> parts) =>
+    internal static string CacheKey(IEnumerable<string> parts) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n--\n", parts))));
 
-    private static string KeyText(ManifestRow row, RadiomicsSettings settings)
+    private static string KeyText(ManifestRow row, RadiomicsSettings settings) => InputKeyText(row.Input) + SettingsLoader.ToYaml(settings);
+
+    /// <summary>What a row's image and mask depend on: paths with file sizes and times, ROI selection, modality, SPECT calibration and delineation.</summary>
+    internal static string InputKeyText(RoiInput input)
     {
         var sb = new StringBuilder();
-        foreach (var p in new[] { row.Input.ImagePath, row.Input.MaskPath })
+        foreach (var p in new[] { input.ImagePath, input.MaskPath })
         {
             sb.Append(p).Append('|');
             foreach (var f in Files(p)) sb.Append(f.Length).Append(':').Append(f.LastWriteTimeUtc.Ticks).Append(';');
         }
-        sb.Append(row.Input.RoiName).Append('|').Append(row.Input.Segment).Append('|').Append(row.Input.Modality).Append('|');
+        sb.Append(input.RoiName).Append('|').Append(input.Segment).Append('|').Append(input.Modality).Append('|');
         // A SPECT row's values (counts or SUV) depend on the calibration it is quantified with.
-        if (row.Input.SpectCalibration is { } calibration) sb.AppendJoin(';', calibration.Entries).Append('|');
-        if (row.Input.Threshold is { } threshold) sb.Append(threshold.Method).Append(':').Append(threshold.Value.ToString("R", CultureInfo.InvariantCulture)).Append('|');
-        return sb.Append(SettingsLoader.ToYaml(settings)).ToString();
+        if (input.SpectCalibration is { } calibration) sb.AppendJoin(';', calibration.Entries).Append('|');
+        if (input.Threshold is { } threshold) sb.Append(threshold.Method).Append(':').Append(threshold.Value.ToString("R", CultureInfo.InvariantCulture)).Append('|');
+        return sb.ToString();
     }
 
     private static IEnumerable<FileInfo> Files(string path) =>

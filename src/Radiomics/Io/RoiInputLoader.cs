@@ -52,13 +52,7 @@ public static class RoiInputLoader
         }
         if (input.Modality == "NM")
         {
-            // With a calibration the cohort is meant to be in SUV: a row that cannot reach it fails (with the reason)
-            // instead of slipping counts in among SUVs.
-            var spect = SpectSeries.Load(input.ImagePath, new SpectLoadOptions
-            {
-                Calibration = input.SpectCalibration,
-                Require = input.SpectCalibration is null ? SpectQuantity.Counts : SpectQuantity.Suv,
-            });
+            var spect = LoadSpect(input);
             List<string> warnings = [.. spect.Warnings];
             // Features of counts or Bq/mL are not comparable with SUV features: say which quantity they come from.
             if (spect.Quantity != SpectQuantity.Suv)
@@ -70,6 +64,16 @@ public static class RoiInputLoader
         return (series.Image, series.FrameOfReferenceUid, series.Warnings);
     }
 
+    /// <summary>
+    /// A DICOM SPECT (NM) row's image as its features are computed from, with its acquisition. With a calibration the
+    /// cohort is meant to be in SUV: a row that cannot reach it fails (with the reason) instead of slipping counts in among SUVs.
+    /// </summary>
+    public static SpectImage LoadSpect(RoiInput input) => SpectSeries.Load(input.ImagePath, new SpectLoadOptions
+    {
+        Calibration = input.SpectCalibration,
+        Require = input.SpectCalibration is null ? SpectQuantity.Counts : SpectQuantity.Suv,
+    });
+
     public static string NormaliseModality(string? modality) => (modality ?? "CT").Trim().ToUpperInvariant() switch
     {
         "CT" => "CT",
@@ -78,6 +82,6 @@ public static class RoiInputLoader
         var m => throw new ArgumentException($"modality '{modality}' is not CT, PT or NM"),
     };
 
-    private static bool IsNifti(string path) =>
+    public static bool IsNifti(string path) =>
         File.Exists(path) && (path.EndsWith(".nii", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase));
 }

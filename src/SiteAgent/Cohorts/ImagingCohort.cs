@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -26,6 +27,9 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
 
     public string ManifestPath => Path.Combine(dataDirectory, ManifestFile);
     public string OutcomesPath => Path.Combine(dataDirectory, OutcomesFile);
+
+    // The SPECT caveats already logged: a cohort is built again for every round.
+    private readonly ConcurrentDictionary<string, byte> _cautioned = new();
 
     /// <summary>
     /// Extracts (or reuses) the features and writes the cohort table the task asks for; returns its path.
@@ -67,12 +71,14 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
             + "\n" + imaging.PetThresholdMethod + "\n" + imaging.PetThresholdValue.ToString("R", CultureInfo.InvariantCulture))))[..16];
         var folder = Path.Combine(dataDirectory, ".fedrad", "features", key);
         Directory.CreateDirectory(folder);
+        var featuresPath = Path.Combine(folder, "features.csv");
+        if (delta is { } timepoints) CheckSpectPairs(rows, timepoints, featuresPath);
         var progress = new Progress<BatchProgress>(p =>
         {
             if (p.Done == p.Total || p.Done % 10 == 0)
                 log.LogInformation("Radiomics: {Done}/{Total} patients ({Cached} from cache, {Failed} failed)", p.Done, p.Total, p.FromCache, p.Failed);
         });
-        var result = await BatchExtractor.RunAsync(rows, settings, Path.Combine(folder, "features.csv"), new BatchOptions(Environment.ProcessorCount, Delta: delta), progress, ct);
+        var result = await BatchExtractor.RunAsync(rows, settings, featuresPath, new BatchOptions(Environment.ProcessorCount, Delta: delta), progress, ct);
         foreach (var (row, error) in result.Failures)
             log.LogWarning("Radiomics: {Manifest} line {Line} (patient {Patient}{Timepoint}) left out: {Error}", ManifestPath, row.Line, row.PatientId,
                 row.Timepoint.Length == 0 ? "" : ", timepoint " + row.Timepoint, error);
@@ -114,6 +120,22 @@ public sealed class ImagingCohort(string dataDirectory, ILogger log, string spec
         if (other > 0) log.LogInformation("Radiomics: {Count} rows of {Manifest} at timepoints other than {Baseline} and {FollowUp} are not used", other, ManifestPath, baseline, followUp);
         rows = rows.Where(r => r.Timepoint == baseline || r.Timepoint == followUp).ToList();
         return (baseline, followUp);
+    }
+
+    /// <summary>
+    /// Refuses the study, as for a patient without a timepoint, when a patient's SPECT scans at the two timepoints cannot be
+    /// compared (another isotope, camera, quantity...: <see cref="TimepointPairs"/>), naming every such patient; before any
+    /// feature is extracted. Caveats (counts not decay corrected) are logged, once per patient.
+    /// </summary>
+    private void CheckSpectPairs(List<ManifestRow> rows, (string Baseline, string FollowUp) delta, string featuresPath)
+    {
+        var pairs = TimepointPairs.Spect(rows, delta, BatchExtractor.CacheDirectory(featuresPath), Environment.ProcessorCount);
+        foreach (var pair in pairs.Where(p => p.Comparable && p.Caveats.Count > 0 && _cautioned.TryAdd(p.Caveat(ManifestPath), 0)))
+            log.LogWarning("Radiomics: {Caveat}", pair.Caveat(ManifestPath));
+        var refused = pairs.Where(p => !p.Comparable).ToList();
+        if (refused.Count > 0)
+            throw new CohortFormatException(string.Join("\n", refused.Select(p => p.Refusal(ManifestPath)))
+                + $"\nthe study's delta radiomics subtracts each patient's features at '{delta.Baseline}' from those at '{delta.FollowUp}', which needs comparable scans: correct or remove these rows");
     }
 
     /// <summary>

@@ -67,6 +67,7 @@ public sealed class PatchCohort(string dataDirectory, ILogger log, string spectC
         }
         if (noOutcome > 0) log.LogWarning("Patches: {Count} patients have images but no row in {Outcomes}; left out", noOutcome, OutcomesPath);
         var calibration = Calibration(rows);
+        if (delta) CheckSpectPairs(patients.Select(p => (p.Id, p.Scans)).ToList(), calibration);
 
         var patches = new LesionPatch?[patients.Count, timepoints.Length];
         var failures = new ConcurrentBag<string>();
@@ -98,6 +99,24 @@ public sealed class PatchCohort(string dataDirectory, ILogger log, string spectC
         var labels = kept.Select(i => patients[i].Label).ToList();
         var samples = delta ? LesionPatches.ToDeltaSampleSet(first, kept.Select(i => patches[i, 1]!).ToList(), labels) : LesionPatches.ToSampleSet(first, labels);
         return new PatchSet(kept.Select(i => patients[i].Id).ToList(), first, samples, kept.Select(i => patients[i].HeldOut).ToList());
+    }
+
+    /// <summary>
+    /// Refuses the task, as for a patient without a timepoint, when a patient's SPECT scans at the two timepoints cannot be
+    /// compared (another isotope or patient: <see cref="TimepointPairs"/>; patches are in SUV, so camera and window may
+    /// differ), naming every such patient. PET pairs are not checked here.
+    /// </summary>
+    private void CheckSpectPairs(List<(string Id, (ManifestRow Functional, ManifestRow Ct)[] Scans)> patients, SpectCalibrationTable? calibration)
+    {
+        // Loaded as the patches are: in SUV with the site's calibration.
+        ManifestRow InSuv(ManifestRow r) => r with { Input = r.Input with { SpectCalibration = calibration } };
+        var pairs = patients.Where(p => p.Scans.All(s => s.Functional.Input.Modality == "NM")).AsParallel()
+            .Select(p => TimepointPairs.Compare(InSuv(p.Scans[0].Functional), InSuv(p.Scans[1].Functional))).OfType<TimepointPair>().ToList();
+        foreach (var pair in pairs.Where(p => p.Comparable && p.Caveats.Count > 0)) log.LogWarning("Patches: {Caveat}", pair.Caveat(ManifestPath));
+        var refused = pairs.Where(p => !p.Comparable).OrderBy(p => p.Baseline.Line).ToList();
+        if (refused.Count > 0)
+            throw new CohortFormatException(string.Join("\n", refused.Select(p => p.Refusal(ManifestPath)))
+                + "\nthe delta model compares each patient's baseline patch with its follow-up's, which needs comparable scans: correct or remove these rows");
     }
 
     /// <summary>The functional (PT or NM) row and the CT row of one patient at one timepoint (null: the patient's only scan).</summary>

@@ -1,3 +1,4 @@
+using FedRad.Imaging.Spect;
 using FedRad.Learning.Data;
 using FedRad.Protocol.V1;
 using FedRad.Shared.Tensors;
@@ -34,6 +35,33 @@ public sealed class DeepTaskRefusalTests
         // The same site with both timepoints is not refused for its manifest (it goes on to the weights, which are empty here).
         TimepointSites.Write(dir, "site-1", patients: 4, heldOut: 0, spect: false, seed: 1);
         var fresh = new DeepTaskRunner(new PatchCohort(dir, NullLogger.Instance), dir, 1, NullLogger.Instance);
+        Assert.Contains("weights do not fit the model", Assert.Throws<TensorFormatException>(() => fresh.Run(DeltaTask(Delta()), new ModelWeights([]))).Message);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public void A_cnn_delta_task_is_refused_naming_the_patient_whose_spect_follow_up_is_another_isotope()
+    {
+        var dir = Directory.CreateTempSubdirectory("fedrad-delta-isotope-").FullName;
+        // site-1-01: 99mTc at baseline, 177Lu at follow-up; the site calibrates both, so each scan alone reaches SUV.
+        var calibration = TimepointSites.Write(dir, "site-1", patients: 4, heldOut: 0, spect: true, seed: 1, spectFollowUp: (id, o) => id != "site-1-01" ? o : o with
+        {
+            Nuclide = Radionuclides.Lu177, Radiopharmaceutical = "177Lu-PSMA-617", InjectedDoseMBq = 7400,
+            EnergyWindowName = "LU177_EM", EnergyWindowLowerKeV = 187.2, EnergyWindowUpperKeV = 228.8,
+        });
+        var runner = new DeepTaskRunner(new PatchCohort(dir, NullLogger.Instance, calibration), dir, 1, NullLogger.Instance);
+        var e = Assert.Throws<CohortFormatException>(() => runner.Run(DeltaTask(Delta()), new ModelWeights([])));
+        Assert.Equal($"{Path.Combine(dir, "manifest.csv")}: patient 'site-1-01', SPECT at timepoint 't0' (line 6) and at 't1' (line 8) are not comparable: "
+            + "different radionuclides: Tc-99m and Lu-177\nthe delta model compares each patient's baseline patch with its follow-up's, which needs comparable scans: correct or remove these rows",
+            e.Message);
+
+        // In SUV another camera at follow-up is comparable: the same site with site-1-01's follow-up on another (calibrated)
+        // camera gets past its patches to the weights (empty here).
+        Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        calibration = TimepointSites.Write(dir, "site-1", patients: 4, heldOut: 0, spect: true, seed: 1,
+            spectFollowUp: (id, o) => id != "site-1-01" ? o : o with { StationName = "NM-WARD-B", ManufacturerModelName = "Other SPECT/CT", CpsPerMBq = 130 });
+        var fresh = new DeepTaskRunner(new PatchCohort(dir, NullLogger.Instance, calibration), dir, 1, NullLogger.Instance);
         Assert.Contains("weights do not fit the model", Assert.Throws<TensorFormatException>(() => fresh.Run(DeltaTask(Delta()), new ModelWeights([]))).Message);
         Directory.Delete(dir, recursive: true);
     }

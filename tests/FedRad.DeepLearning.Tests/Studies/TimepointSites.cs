@@ -17,12 +17,17 @@ public static class TimepointSites
     public const string Baseline = "t0";
     public const string FollowUp = "t1";
 
-    /// <summary>Writes one site; the last <paramref name="heldOut"/> patients are split = test. Returns the SPECT calibration path (SPECT) or "".</summary>
-    public static string Write(string dir, string siteId, int patients, int heldOut, bool spect, int seed, string? dropFollowUpOf = null)
+    /// <summary>
+    /// Writes one site; the last <paramref name="heldOut"/> patients are split = test. Returns the SPECT calibration path
+    /// (SPECT: every camera and isotope of the site) or "". <paramref name="spectFollowUp"/> changes a patient's SPECT
+    /// follow-up (by patient id), e.g. another isotope.
+    /// </summary>
+    public static string Write(string dir, string siteId, int patients, int heldOut, bool spect, int seed, string? dropFollowUpOf = null,
+        Func<string, SyntheticSpectStudyOptions, SyntheticSpectStudyOptions>? spectFollowUp = null)
     {
         var manifest = new StringBuilder("patient_id,image,mask,roi,modality,timepoint\n");
         var outcomes = new StringBuilder("patient_id,label,split\n");
-        var calibration = "";
+        var calibrations = new List<string>();
         for (var i = 0; i < patients; i++)
         {
             var rng = new Random(seed * 1000 + i);
@@ -40,15 +45,17 @@ public static class TimepointSites
                 string image, ct, mask, modality;
                 if (spect)
                 {
-                    var s = SyntheticSpectCtWriter.Write(folder, new SyntheticSpectStudyOptions
+                    var options = new SyntheticSpectStudyOptions
                     {
                         PatientId = id, Seed = rng.Next(), Timepoint = tp, InstitutionName = siteId,
                         SpectGrid = ImageGrid.Axial(32, 32, 12, 4.8, 4.8, 4.8, new Vec3(-74.4, -74.4, -26.4)),
                         CtGrid = ImageGrid.Axial(64, 64, 12, 2.4, 2.4, 4.8, new Vec3(-75.6, -75.6, -26.4)),
                         Lesion = lesion with { Hu = 300 },
                         Reference = new SyntheticRegion("Gland", new Vec3(-40, 20, 0), 12, 3.0, 0.0, 50),
-                    });
-                    (image, ct, mask, modality, calibration) = (s.SpectPath, s.CtFolder, s.RtStructPath, "NM", s.CalibrationPath);
+                    };
+                    var s = SyntheticSpectCtWriter.Write(folder, tp == FollowUp && spectFollowUp is not null ? spectFollowUp(id, options) : options);
+                    (image, ct, mask, modality) = (s.SpectPath, s.CtFolder, s.RtStructPath, "NM");
+                    calibrations.Add(s.CalibrationPath);
                 }
                 else
                 {
@@ -69,6 +76,10 @@ public static class TimepointSites
         }
         File.WriteAllText(Path.Combine(dir, "manifest.csv"), manifest.ToString());
         File.WriteAllText(Path.Combine(dir, "outcomes.csv"), outcomes.ToString());
+        if (calibrations.Count == 0) return "";
+        var entries = calibrations.Select(c => File.ReadAllLines(c).SkipWhile(l => l != "calibrations:").Skip(1).ToArray()).DistinctBy(e => string.Join("\n", e)).SelectMany(e => e);
+        var calibration = Path.Combine(dir, "site-calibration.yaml");
+        File.WriteAllLines(calibration, ["calibrations:", .. entries]);
         return calibration;
     }
 }

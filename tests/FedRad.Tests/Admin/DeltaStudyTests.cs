@@ -44,8 +44,10 @@ public sealed class DeltaStudyTests : IAsyncLifetime
     }
 
     // Responders (label 1) lose more uptake between the scans; each site has its own camera sensitivity.
-    private string WriteSite(string siteId, int siteIndex, bool dropFollowUpOfLast = false)
+    // followUp: changes one patient's follow-up scan (by index), e.g. another isotope or camera.
+    private string WriteSite(string siteId, int siteIndex, bool dropFollowUpOfLast = false, Func<int, SyntheticSpectStudyOptions, SyntheticSpectStudyOptions>? followUp = null)
     {
+        var calibrations = new List<string>();
         var dir = Path.Combine(_root, siteId);
         var manifest = new List<string> { "patient_id,image,mask,roi,modality,timepoint" };
         var outcomes = new List<string> { "patient_id,response" };
@@ -56,8 +58,8 @@ public sealed class DeltaStudyTests : IAsyncLifetime
             var rng = new Random(siteIndex * 1000 + i);
             var baselineSuv = 7 + 2 * rng.NextDouble();
             var keep = label == 1 ? 0.45 + 0.1 * rng.NextDouble() : 0.8 + 0.15 * rng.NextDouble();
-            SyntheticSpectStudy Scan(string timepoint, double suv, double heterogeneity, int seed) =>
-                SyntheticSpectCtWriter.Write(Path.Combine(dir, "dicom", id, timepoint), new SyntheticSpectStudyOptions
+            SyntheticSpectStudy Scan(string timepoint, double suv, double heterogeneity, int seed, Func<SyntheticSpectStudyOptions, SyntheticSpectStudyOptions> change) =>
+                SyntheticSpectCtWriter.Write(Path.Combine(dir, "dicom", id, timepoint), change(new SyntheticSpectStudyOptions
                 {
                     PatientId = id, Timepoint = timepoint, Seed = seed, StationName = $"NM-{siteId.ToUpperInvariant()}",
                     CpsPerMBq = 80 + 20 * siteIndex,
@@ -66,16 +68,20 @@ public sealed class DeltaStudyTests : IAsyncLifetime
                     BodySemiAxisX = 75, BodySemiAxisY = 60, Noise = 0.03,
                     Lesion = new SyntheticRegion("Lesion", new Vec3(20, -8, 4), 14, suv, heterogeneity, 300),
                     Reference = new SyntheticRegion("Gland", new Vec3(-40, 15, -5), 12, 3.0, 0, 50),
-                });
-            var before = Scan(Baseline, baselineSuv, 0.25, rng.Next());
-            var after = Scan(FollowUp, baselineSuv * keep, 0.15, rng.Next());
+                }));
+            var before = Scan(Baseline, baselineSuv, 0.25, rng.Next(), o => o);
+            var after = Scan(FollowUp, baselineSuv * keep, 0.15, rng.Next(), o => followUp?.Invoke(i, o) ?? o);
+            calibrations.AddRange([before.CalibrationPath, after.CalibrationPath]);
             _patients[id] = (before, after, label);
             manifest.Add($"{id},{Rel(dir, before.SpectFolder)},{Rel(dir, before.RtStructPath)},Lesion,NM,{Baseline}");
             if (!(dropFollowUpOfLast && i == PatientsPerSite - 1))
                 manifest.Add($"{id},{Rel(dir, after.SpectFolder)},{Rel(dir, after.RtStructPath)},Lesion,NM,{FollowUp}");
             outcomes.Add($"{id},{label}");
         }
-        File.Copy(_patients[$"{siteId}-00"].Before.CalibrationPath, Path.Combine(dir, "spect-calibration.yaml"));
+        // The site's calibration: every camera and isotope its scans come from.
+        var entries = calibrations.Select(File.ReadAllLines).Select(l => l.SkipWhile(x => x != "calibrations:").Skip(1).ToArray())
+            .DistinctBy(e => string.Join("\n", e)).SelectMany(e => e);
+        File.WriteAllLines(Path.Combine(dir, "spect-calibration.yaml"), ["calibrations:", .. entries]);
         File.WriteAllLines(Path.Combine(dir, ImagingCohort.ManifestFile), manifest);
         File.WriteAllLines(Path.Combine(dir, ImagingCohort.OutcomesFile), outcomes);
         return dir;
@@ -200,6 +206,74 @@ public sealed class DeltaStudyTests : IAsyncLifetime
         Assert.StartsWith($"{cohort.ManifestPath}: patient 'site-9-00' has rows at timepoints '{Baseline}' (line 2), '{FollowUp}' (line 3)", several.Message);
         // Nothing was extracted: the refusal comes before any image is read.
         Assert.False(Directory.Exists(Path.Combine(dir, ".fedrad")));
+    }
+
+    [Fact]
+    public async Task A_site_refuses_a_delta_study_naming_the_patient_whose_spect_follow_up_is_another_isotope_or_in_counts_another_camera()
+    {
+        var imaging = StudyMapping.ToFeatures(new Coordinator.Contracts.Model.ImagingSource(StudyFile.Preset("spect-suv-fbs0.25-3d")!, "Lesion", Baseline, FollowUp));
+
+        // In SUV (the site calibrates both isotopes): patient 04's follow-up is a 177Lu scan, its baseline 99mTc.
+        var dir = WriteSite("site-8", 8, followUp: (i, o) => i != 4 ? o : o with
+        {
+            Nuclide = Radionuclides.Lu177, Radiopharmaceutical = "177Lu-PSMA-617", InjectedDoseMBq = 7400,
+            EnergyWindowName = "LU177_EM", EnergyWindowLowerKeV = 187.2, EnergyWindowUpperKeV = 228.8,
+        });
+        var cohort = new ImagingCohort(dir, NullLogger.Instance, Path.Combine(dir, "spect-calibration.yaml"));
+        var isotope = await Assert.ThrowsAsync<CohortFormatException>(() => cohort.Build(imaging, Features, "response", CancellationToken.None));
+        Assert.Equal($"{cohort.ManifestPath}: patient 'site-8-04', SPECT at timepoint '{Baseline}' (line 10) and at '{FollowUp}' (line 11) are not comparable: different radionuclides: Tc-99m and Lu-177\n"
+            + $"the study's delta radiomics subtracts each patient's features at '{Baseline}' from those at '{FollowUp}', which needs comparable scans: correct or remove these rows",
+            isotope.Message);
+        // Refused before any feature is extracted (the folder holds the pairs' verdicts only).
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir, ".fedrad"), "*.csv", SearchOption.AllDirectories));
+
+        // In counts (no calibration): patient 02's follow-up comes from another camera. The comparable pairs' caveat
+        // (counts not decay corrected) is a warning, logged once per patient however often the cohort is built.
+        dir = WriteSite("site-7", 7, followUp: (i, o) => i != 2 ? o : o with { StationName = "NM-WARD-B", DeviceSerialNumber = "0002" });
+        var log = new Recorder();
+        cohort = new ImagingCohort(dir, log);
+        var counts = ImagingCounts(imaging);
+        foreach (var _ in new[] { 1, 2 })
+        {
+            var camera = await Assert.ThrowsAsync<CohortFormatException>(() => cohort.Build(counts, Features, "response", CancellationToken.None));
+            Assert.StartsWith($"{cohort.ManifestPath}: patient 'site-7-02', SPECT at timepoint '{Baseline}' (line 6) and at '{FollowUp}' (line 7) are not comparable: counts from different cameras "
+                + "(manufacturer 'FedRad', model 'Synthetic SPECT/CT', station 'NM-SITE-7', serial '0001'; manufacturer 'FedRad', model 'Synthetic SPECT/CT', station 'NM-WARD-B', serial '0002')",
+                camera.Message);
+            Assert.DoesNotContain("site-7-00", camera.Message);
+        }
+        var caveats = log.Warnings.Where(w => w.Contains("counts are not decay corrected")).ToList();
+        Assert.Equal(PatientsPerSite - 1, caveats.Count);
+        Assert.Contains(caveats, w => w.StartsWith($"Radiomics: {cohort.ManifestPath}: patient 'site-7-00', SPECT at timepoint '{Baseline}' (line 2) and at '{FollowUp}' (line 3): counts are not decay corrected"));
+        Assert.DoesNotContain(caveats, w => w.Contains("'site-7-02'"));
+
+        // The same site without the odd camera builds its delta table.
+        Directory.Delete(dir, recursive: true);
+        dir = WriteSite("site-7", 7);
+        var table = await new ImagingCohort(dir, NullLogger.Instance).Build(counts, Features, "response", CancellationToken.None);
+        Assert.Equal(PatientsPerSite + 1, File.ReadAllLines(table).Length);
+    }
+
+    // The study's imaging with settings for counts (no calibration): a fixed bin number, since counts have no fixed scale.
+    private static ImagingFeatures ImagingCounts(ImagingFeatures imaging) => imaging.Clone().Apply(i => i.SettingsYaml = """
+        name: SPECT counts, FBN 32, 3D
+        modality: NM
+        approaches: [3D]
+        interpolation: {enabled: false}
+        discretisation:
+          texture: {method: fixed_bin_number, bins: 32}
+          ivh: {method: fixed_bin_number, bins: 100}
+        """);
+
+    /// <summary>The warnings a cohort logs.</summary>
+    private sealed class Recorder : ILogger
+    {
+        public List<string> Warnings { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == LogLevel.Warning) lock (Warnings) Warnings.Add(formatter(state, exception));
+        }
     }
 
     private static void AssertSame(double expected, double actual, string what)

@@ -99,6 +99,21 @@ public sealed class TestCoordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// How many audit lines record <paramref name="eventName"/>, once there are at least <paramref name="atLeast"/>
+    /// or 30 s have passed: events reach the log through the bus, after the call that caused them returned.
+    /// </summary>
+    public async Task<int> AuditCount(string eventName, int atLeast)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var count = File.Exists(AuditLog) ? (await File.ReadAllLinesAsync(AuditLog)).Count(l => l.Contains($"\"event\":\"{eventName}\"")) : 0;
+            if (count >= atLeast || DateTime.UtcNow > deadline) return count;
+            await Task.Delay(50);
+        }
+    }
+
     public async Task<ModelWeights> DownloadModel(string siteId, string modelId)
     {
         var call = Site.DownloadModel(new DownloadModelRequest { SiteId = siteId, ModelId = modelId });
