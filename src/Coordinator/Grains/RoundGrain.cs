@@ -177,7 +177,10 @@ public sealed partial class RoundGrain(
         {
             ArmTimer();
             StartKeeper();
-            await AssignOutstandingTasks();
+            // After a silo died, a site's grain may still be unreachable: the activation must not fail on it
+            // (the round would then hand out nothing until the next call); the keeper retries.
+            try { await AssignOutstandingTasks(); }
+            catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning("Round {Key}: handing out tasks on activation failed, the keeper retries: {Error}", this.GetPrimaryKeyString(), e.Message); }
         }
     }
 
@@ -404,15 +407,20 @@ public sealed partial class RoundGrain(
         }, new GrainTimerCreationOptions(KeeperPeriod, KeeperPeriod) { KeepAlive = true });
     }
 
+    /// <summary>
+    /// Hands every outstanding task to its site's grain. One unreachable site (its grain on a silo that just died)
+    /// does not keep the others from theirs; the failures are thrown together afterwards, for the caller to log.
+    /// </summary>
     private async Task AssignOutstandingTasks()
     {
         var plan = S.Plan!;
+        List<(string Site, SiteTaskInfo Task)> outstanding;
         if (IsSecure(plan))
         {
             // The sites the current phase still waits for get its task, with what the coordinator sends them in it.
             var stage = Stage(Session().Phase);
-            foreach (var site in Session().Pending.Where(s => !S.Declined.ContainsKey(s) && S.PhaseMessages.ContainsKey(s)))
-                await GrainFactory.GetGrain<ISiteGrain>(site).AssignTask(new SiteTaskInfo
+            outstanding = Session().Pending.Where(s => !S.Declined.ContainsKey(s) && S.PhaseMessages.ContainsKey(s))
+                .Select(site => (site, new SiteTaskInfo
                 {
                     TaskId = PhaseTaskId(plan, site, stage),
                     StudyId = plan.StudyId,
@@ -423,20 +431,27 @@ public sealed partial class RoundGrain(
                     Deadline = Deadline(),
                     SecAggStage = stage,
                     SecAggMessage = S.PhaseMessages[site],
-                });
-            return;
+                })).ToList();
         }
-        foreach (var site in plan.SelectedSites.Where(s => !S.Accepted.ContainsKey(s) && !S.Declined.ContainsKey(s)))
-            await GrainFactory.GetGrain<ISiteGrain>(site).AssignTask(new SiteTaskInfo
-            {
-                TaskId = TaskId(site),
-                StudyId = plan.StudyId,
-                Round = plan.Round,
-                Kind = plan.Kind,
-                GlobalModel = plan.GlobalModel,
-                Study = plan.Study,
-                Deadline = plan.Deadline,
-            });
+        else
+            outstanding = plan.SelectedSites.Where(s => !S.Accepted.ContainsKey(s) && !S.Declined.ContainsKey(s))
+                .Select(site => (site, new SiteTaskInfo
+                {
+                    TaskId = TaskId(site),
+                    StudyId = plan.StudyId,
+                    Round = plan.Round,
+                    Kind = plan.Kind,
+                    GlobalModel = plan.GlobalModel,
+                    Study = plan.Study,
+                    Deadline = plan.Deadline,
+                })).ToList();
+        var failed = new List<string>();
+        foreach (var (site, task) in outstanding)
+        {
+            try { await GrainFactory.GetGrain<ISiteGrain>(site).AssignTask(task); }
+            catch (Exception e) when (e is not OperationCanceledException) { failed.Add($"{site}: {e.Message}"); }
+        }
+        if (failed.Count > 0) throw new InvalidOperationException($"could not hand out {failed.Count} task(s): {string.Join("; ", failed)}");
     }
 
     private async Task WithdrawOutstandingTasks()
