@@ -1,8 +1,6 @@
 using FedRad.DeepLearning;
 using FedRad.DeepLearning.Models;
 using FedRad.DeepLearning.Weights;
-using FedRad.Imaging;
-using FedRad.Imaging.Synthetic;
 using FedRad.Protocol.V1;
 using FedRad.Shared.Tensors;
 using FedRad.Shared.Transfer;
@@ -67,17 +65,7 @@ public static class DeepDemo
                 return (Id: id, Label: label, Heterogeneity: heterogeneity,
                     Radius: 12 + 8 * prng.NextDouble(), Uptake: 4 + 6 * prng.NextDouble(), Seed: prng.Next());
             });
-            var studies = writer.WriteStudies(patients, pt => SyntheticPetCtWriter.Write(Path.Combine(dir, "dicom", pt.Id), new SyntheticStudyOptions
-            {
-                PatientId = pt.Id,
-                PatientName = "Demo^" + pt.Id,
-                InstitutionName = p.Id,
-                Seed = pt.Seed,
-                PetGrid = ImageGrid.Axial(48, 48, 24, 4, 4, 4, new Vec3(-94, -94, -46)),
-                CtGrid = ImageGrid.Axial(96, 96, 24, 2, 2, 4, new Vec3(-95, -95, -46)),
-                PetNoise = p.Noise,
-                Lesion = new SyntheticRegion("Lesion", new Vec3(30, -10, 4), pt.Radius, pt.Uptake, pt.Heterogeneity, 45),
-            }));
+            var studies = writer.WriteStudies(patients, pt => DemoSiteWriter.WritePetCt(dir, p.Id, pt.Id, pt.Seed, p.Noise, pt.Radius, pt.Uptake, pt.Heterogeneity));
             var heldOut = (int)Math.Round(patients.Count * HeldOutFraction);
             DemoSiteWriter.WriteTables(dir,
                 "patient_id,image,mask,roi,modality", patients.SelectMany((pt, k) => new FormattableString[]

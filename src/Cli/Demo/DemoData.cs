@@ -1,5 +1,3 @@
-using FedRad.Imaging;
-using FedRad.Imaging.Synthetic;
 using FedRad.Learning.Synthetic;
 using FedRad.Protocol.V1;
 
@@ -59,17 +57,7 @@ public static class DemoDataSets
                 var radius = 12 + 8 * prng.NextDouble();
                 return (Id: id, Label: label, Heterogeneity: heterogeneity, Radius: radius, Seed: prng.Next());
             });
-            var studies = writer.WriteStudies(patients, pt => SyntheticPetCtWriter.Write(Path.Combine(dir, "dicom", pt.Id), new SyntheticStudyOptions
-            {
-                PatientId = pt.Id,
-                PatientName = "Demo^" + pt.Id,
-                InstitutionName = p.Id,
-                Seed = pt.Seed,
-                PetGrid = ImageGrid.Axial(48, 48, 24, 4, 4, 4, new Vec3(-94, -94, -46)),
-                CtGrid = ImageGrid.Axial(96, 96, 24, 2, 2, 4, new Vec3(-95, -95, -46)),
-                PetNoise = p.Noise,
-                Lesion = new SyntheticRegion("Lesion", new Vec3(30, -10, 4), pt.Radius, p.Uptake, pt.Heterogeneity, 45),
-            }));
+            var studies = writer.WriteStudies(patients, pt => DemoSiteWriter.WritePetCt(dir, p.Id, pt.Id, pt.Seed, p.Noise, pt.Radius, p.Uptake, pt.Heterogeneity));
             DemoSiteWriter.WriteTables(dir,
                 "patient_id,image,mask,roi,modality", patients.Select((pt, k) => (FormattableString)$"{pt.Id},{Path.GetRelativePath(dir, studies[k].PetFolder)},{Path.GetRelativePath(dir, studies[k].RtStructPath)},Lesion,PT"),
                 "patient_id,label", patients.Select(pt => (FormattableString)$"{pt.Id},{pt.Label}"));

@@ -1,4 +1,6 @@
 using System.Globalization;
+using FedRad.Imaging;
+using FedRad.Imaging.Synthetic;
 
 namespace FedRad.Cli.Demo;
 
@@ -34,6 +36,23 @@ internal sealed class DemoSiteWriter(int totalPatients, IProgress<(int Done, int
         });
         return studies;
     }
+
+    /// <summary>
+    /// The PET/CT study the PET and deep demos write for a patient: 4 mm PET and 2 mm CT grids around one spherical
+    /// "Lesion" of the given radius (mm), uptake (SUV) and heterogeneity, at <c>{siteDirectory}/dicom/{patientId}</c>.
+    /// </summary>
+    public static SyntheticStudy WritePetCt(string siteDirectory, string siteId, string patientId, int seed, double petNoise, double radius, double uptake, double heterogeneity) =>
+        SyntheticPetCtWriter.Write(Path.Combine(siteDirectory, "dicom", patientId), new SyntheticStudyOptions
+        {
+            PatientId = patientId,
+            PatientName = "Demo^" + patientId,
+            InstitutionName = siteId,
+            Seed = seed,
+            PetGrid = ImageGrid.Axial(48, 48, 24, 4, 4, 4, new Vec3(-94, -94, -46)),
+            CtGrid = ImageGrid.Axial(96, 96, 24, 2, 2, 4, new Vec3(-95, -95, -46)),
+            PetNoise = petNoise,
+            Lesion = new SyntheticRegion("Lesion", new Vec3(30, -10, 4), radius, uptake, heterogeneity, 45),
+        });
 
     /// <summary>The site's manifest.csv and outcomes.csv: a header line, then one line per row.</summary>
     public static void WriteTables(string siteDirectory, string manifestHeader, IEnumerable<FormattableString> manifestRows, string outcomesHeader, IEnumerable<FormattableString> outcomeRows)

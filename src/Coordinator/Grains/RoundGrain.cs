@@ -414,37 +414,28 @@ public sealed partial class RoundGrain(
     private async Task AssignOutstandingTasks()
     {
         var plan = S.Plan!;
+        SiteTaskInfo TaskFor(string taskId, DateTimeOffset deadline) => new()
+        {
+            TaskId = taskId,
+            StudyId = plan.StudyId,
+            Round = plan.Round,
+            Kind = plan.Kind,
+            GlobalModel = plan.GlobalModel,
+            Study = plan.Study,
+            Deadline = deadline,
+        };
         List<(string Site, SiteTaskInfo Task)> outstanding;
         if (IsSecure(plan))
         {
             // The sites the current phase still waits for get its task, with what the coordinator sends them in it.
             var stage = Stage(Session().Phase);
             outstanding = Session().Pending.Where(s => !S.Declined.ContainsKey(s) && S.PhaseMessages.ContainsKey(s))
-                .Select(site => (site, new SiteTaskInfo
-                {
-                    TaskId = PhaseTaskId(plan, site, stage),
-                    StudyId = plan.StudyId,
-                    Round = plan.Round,
-                    Kind = plan.Kind,
-                    GlobalModel = plan.GlobalModel,
-                    Study = plan.Study,
-                    Deadline = Deadline(),
-                    SecAggStage = stage,
-                    SecAggMessage = S.PhaseMessages[site],
-                })).ToList();
+                .Select(site => (site, TaskFor(PhaseTaskId(plan, site, stage), Deadline()) with { SecAggStage = stage, SecAggMessage = S.PhaseMessages[site] }))
+                .ToList();
         }
         else
             outstanding = plan.SelectedSites.Where(s => !S.Accepted.ContainsKey(s) && !S.Declined.ContainsKey(s))
-                .Select(site => (site, new SiteTaskInfo
-                {
-                    TaskId = TaskId(site),
-                    StudyId = plan.StudyId,
-                    Round = plan.Round,
-                    Kind = plan.Kind,
-                    GlobalModel = plan.GlobalModel,
-                    Study = plan.Study,
-                    Deadline = plan.Deadline,
-                })).ToList();
+                .Select(site => (site, TaskFor(TaskId(site), plan.Deadline))).ToList();
         var failed = new List<string>();
         foreach (var (site, task) in outstanding)
         {
